@@ -1,0 +1,56 @@
+# The two commands of README.md: `make run` and `make test`. Each sets up what it needs.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CONFIG  ?= edge.toml
+SHARED  ?= ../shared
+
+.PHONY: run test lint typecheck unit integration bench waf-score system-deps clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+# Programs the tests and the bench use that a fresh machine may lack (Debian packages; root needed).
+system-deps:
+	@missing=""; \
+	for pair in redis-server:redis-server openssl:openssl curl:curl; do \
+	  cmd=$${pair%%:*}; pkg=$${pair##*:}; command -v $$cmd >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null) \
+	    || echo "could not install$$missing: the tests that need them will fail"; \
+	fi
+
+# Start the demo origin on 127.0.0.1:9000 and the gateway on https://localhost:8443 (Ctrl-C stops both).
+run: $(STAMP)
+	@ls certs/*.pem >/dev/null 2>&1 || $(BIN)/edge certs dev localhost -c $(CONFIG)
+	@$(BIN)/python -m edge.demo --port 9000 & demo=$$!; \
+	trap "kill $$demo 2>/dev/null" EXIT INT TERM; \
+	echo "demo origin on http://127.0.0.1:9000 (pid $$demo); gateway on https://localhost:8443"; \
+	$(BIN)/edge run -c $(CONFIG)
+
+lint: $(STAMP)
+	$(BIN)/ruff check edge tests
+	$(BIN)/ruff format --check edge tests
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+test: $(STAMP) system-deps lint typecheck
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench.run
+
+# Needs ../shared/waf-corpus (not part of a user's clone): detection and false-positive rates of the rules.
+waf-score: $(STAMP)
+	@if [ ! -d $(SHARED)/waf-corpus ]; then echo "waf-score: $(SHARED)/waf-corpus is absent; nothing to score"; exit 0; fi; \
+	$(BIN)/python -m tests.bench.waf_score --corpus $(SHARED)/waf-corpus
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

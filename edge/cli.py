@@ -1,0 +1,102 @@
+"""`edge run | check | certs | rules`: the command line of CONTRACT section 1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from edge import __version__
+from edge.config import Config, ConfigError, load_config
+
+
+def _load(path: str) -> Config | None:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from edge.server import run
+
+    config = _load(args.config)
+    if config is None:
+        return 1
+    return run(config)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate config, certificates and rules; one `path:line: message` per problem; 1 if any."""
+    config = _load(args.config)
+    if config is None:
+        return 1
+    from edge.tls.sni import load_cert_state
+
+    problems: list[str] = []
+    state = load_cert_state(config)
+    problems += [f"{path}:1: {message}" for path, message in state.store.problems]
+    for site in config.sites:
+        for label, path in (("client_ca", site.client_ca), ("origin_ca", site.origin_ca)):
+            if path is not None and not path.is_file():
+                problems.append(f"{config.path}:1: site {site.hosts[0]}: {label} file {path} does not exist")
+    if config.tls.default and not state.store.choose(config.tls.default):
+        problems.append(
+            f"{config.path}:1: tls.default {config.tls.default!r}: no certificate in {config.tls.certs} covers it"
+        )
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{config.path}: ok ({len(config.sites)} site(s), {len(state.store.entries)} certificate(s))")
+    return 1 if problems else 0
+
+
+def cmd_certs(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    if config is None:
+        return 1
+    if args.action == "dev":
+        from edge.tls.devcerts import write_dev_certs
+
+        if not args.names:
+            print("edge certs dev: give at least one name, e.g. `edge certs dev localhost`", file=sys.stderr)
+            return 2
+        ca, leaf = write_dev_certs(config.tls.certs, args.names)
+        print(f"wrote {leaf} for {', '.join(args.names)}; trust {ca} (e.g. curl --cacert {ca})")
+        return 0
+    from edge.tls.certstore import format_table
+    from edge.tls.sni import load_cert_state
+
+    print(format_table(load_cert_state(config).store))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edge", description="A TLS-terminating edge gateway.")
+    parser.add_argument("--version", action="version", version=f"edge {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Callable[[argparse.Namespace], int], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("-c", "--config", default="edge.toml", help="path to edge.toml (default: ./edge.toml)")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    command("run", cmd_run, "serve until SIGINT/SIGTERM, then drain")
+    command("check", cmd_check, "validate the config, every certificate and every rule file")
+    certs = command("certs", cmd_certs, "list the certificate folder, or write development certificates")
+    certs.add_argument("action", nargs="?", choices=["list", "dev"], default="list")
+    certs.add_argument("names", nargs="*", help="with `dev`: the names the leaf certificate covers")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if not Path(args.config).exists() and args.command != "certs":
+        print(f"{args.config}: no such config file (give one with -c PATH)", file=sys.stderr)
+        return 1
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)

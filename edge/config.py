@@ -1,0 +1,471 @@
+"""`edge.toml` -> a frozen `Config`, or a `ConfigError` listing every problem with its line.
+
+The schema is a table per section (key -> converter, default); converters raise ValueError with the
+fix in the message, and unknown keys get a `did you mean`. Paths are resolved against the folder of
+the config file, so a config can be moved with its certs and rules.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from edge.tomlpos import TomlPositions
+from edge.units import parse_duration, parse_size
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong in a file, printed as `path:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+class ConfigError(Exception):
+    """The config could not be loaded; `problems` lists all that was found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Listen:
+    host: str
+    port: int
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """One upstream server; `url` is how the operator wrote it, used only in logs and never sent to clients."""
+
+    scheme: str
+    host: str
+    port: int
+    url: str
+
+    @property
+    def tls(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def authority(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        default = 443 if self.tls else 80
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    https: Listen
+    http: Listen | None = None
+    admin: Listen | None = None
+    admin_token_env: str | None = None
+    workers: int = 1
+    trusted_proxies: tuple[IPNetwork, ...] = ()
+    grace: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class TlsConfig:
+    certs: Path
+    default: str | None = None
+    min_version: str = "TLSv1.2"
+    key_password_env: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WafConfig:
+    rules: Path
+    mode: str = "block"
+    paranoia: int = 1
+    anomaly_threshold: int = 5
+    max_body: int = 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitConfig:
+    storage: str = "memory://"
+    strategy: str = "moving-window"
+    on_storage_error: str = "allow"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheConfig:
+    memory: int = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConfig:
+    path: str = "/healthz"
+    interval: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    hosts: tuple[str, ...]
+    origins: tuple[Origin, ...]
+    balance: str = "round-robin"
+    max_body: int = 10 * 1024 * 1024
+    hsts: str = "max-age=31536000"
+    connect_timeout: float = 3.0
+    read_timeout: float = 30.0
+    health: HealthConfig | None = None
+    origin_auth_secret_env: str | None = None
+    client_ca: Path | None = None
+    origin_ca: Path | None = None
+    origin_client: tuple[Path, Path] | None = None
+    static: tuple[tuple[str, Path], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    server: ServerConfig
+    tls: TlsConfig
+    waf: WafConfig
+    ratelimit: RateLimitConfig = field(default_factory=RateLimitConfig)
+    cache: CacheConfig = field(default_factory=CacheConfig)
+    sites: tuple[SiteConfig, ...] = ()
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+
+# --- converters: raw TOML value -> typed value, ValueError with the fix ---------------------------------------
+
+Converter = Callable[[Any, Path], Any]
+
+
+def _listen(value: Any, _: Path) -> Listen:
+    if not isinstance(value, str):
+        raise ValueError('expected "host:port", e.g. "127.0.0.1:8443" or "[::]:443"')
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not host:
+        raise ValueError(f'expected "host:port", e.g. "127.0.0.1:8443" or "[::]:443", got {value!r}')
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    number = int(port)
+    if not 0 <= number <= 65535:
+        raise ValueError(f"port {number} is out of range 0..65535")
+    return Listen(host, number)
+
+
+def _origin(value: Any, _: Path) -> Origin:
+    if not isinstance(value, str):
+        raise ValueError('expected an origin URL such as "http://127.0.0.1:9000"')
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f'expected an origin URL such as "http://127.0.0.1:9000" or "https://app.internal", got {value!r}'
+        )
+    if parts.path not in ("", "/") or parts.query:
+        raise ValueError(f"an origin is scheme://host[:port] without a path, got {value!r}")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise ValueError(f"bad port in {value!r}") from exc
+    return Origin(parts.scheme, parts.hostname, port, value)
+
+
+def _str(value: Any, _: Path) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {value!r}")
+    return value
+
+
+def _opt_str(value: Any, base: Path) -> str | None:
+    return _str(value, base) or None
+
+
+def _int_range(low: int, high: int) -> Converter:
+    def convert(value: Any, _: Path) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"expected an integer from {low} to {high}, got {value!r}")
+        return value
+
+    return convert
+
+
+def _choice(*choices: str) -> Converter:
+    def convert(value: Any, _: Path) -> str:
+        if value not in choices:
+            hint = difflib.get_close_matches(str(value), choices, n=1)
+            extra = f' (did you mean "{hint[0]}"?)' if hint else ""
+            raise ValueError(f"expected one of {', '.join(repr(c) for c in choices)}, got {value!r}{extra}")
+        return str(value)
+
+    return convert
+
+
+def _size(value: Any, _: Path) -> int:
+    return parse_size(value)
+
+
+def _duration(value: Any, _: Path) -> float:
+    return parse_duration(value)
+
+
+def _path(value: Any, base: Path) -> Path:
+    return base / _str(value, base)
+
+
+def _networks(value: Any, _: Path) -> tuple[IPNetwork, ...]:
+    if not isinstance(value, list):
+        raise ValueError('expected a list of CIDRs, e.g. ["10.0.0.0/8"]')
+    try:
+        return tuple(ipaddress.ip_network(str(v), strict=False) for v in value)
+    except ValueError as exc:
+        raise ValueError(f"bad CIDR: {exc}") from exc
+
+
+def _hosts(value: Any, _: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError('expected a non-empty list of host names, e.g. ["example.com", "*.example.com"]')
+    for host in value:
+        if "*" in host and not (host.startswith("*.") and "*" not in host[2:]):
+            raise ValueError(f"a wildcard host is written *.example.com, got {host!r}")
+    return tuple(v.lower().rstrip(".") for v in value)
+
+
+def _origins(value: Any, base: Path) -> tuple[Origin, ...]:
+    if not isinstance(value, list) or not value:
+        raise ValueError('expected a non-empty list of origin URLs, e.g. ["http://127.0.0.1:9000"]')
+    return tuple(_origin(v, base) for v in value)
+
+
+def _min_version(value: Any, base: Path) -> str:
+    return _choice("TLSv1.2", "TLSv1.3")(value, base)  # type: ignore[no-any-return]
+
+
+_SECTIONS: dict[str, dict[str, tuple[Converter, bool]]] = {
+    # key -> (converter, required)
+    "server": {
+        "https": (_listen, True),
+        "http": (_listen, False),
+        "admin": (_listen, False),
+        "admin_token_env": (_opt_str, False),
+        "workers": (_int_range(1, 256), False),
+        "trusted_proxies": (_networks, False),
+        "grace": (_duration, False),
+    },
+    "tls": {
+        "certs": (_path, False),
+        "default": (_opt_str, False),
+        "min_version": (_min_version, False),
+        "key_password_env": (_opt_str, False),
+    },
+    "waf": {
+        "rules": (_path, False),
+        "mode": (_choice("block", "detect"), False),
+        "paranoia": (_int_range(1, 4), False),
+        "anomaly_threshold": (_int_range(1, 10_000), False),
+        "max_body": (_size, False),
+    },
+    "ratelimit": {
+        "storage": (_str, False),
+        "strategy": (_choice("fixed-window", "moving-window", "sliding-window-counter"), False),
+        "on_storage_error": (_choice("allow", "deny"), False),
+    },
+    "cache": {"memory": (_size, False)},
+}
+
+_SITE: dict[str, tuple[Converter, bool]] = {
+    "hosts": (_hosts, True),
+    "origins": (_origins, True),
+    "balance": (_choice("round-robin", "least-conn", "ip-hash"), False),
+    "max_body": (_size, False),
+    "hsts": (_str, False),
+    "timeouts": (lambda v, b: v, False),
+    "health": (lambda v, b: v, False),
+    "origin_auth": (lambda v, b: v, False),
+    "client_ca": (_path, False),
+    "origin_ca": (_path, False),
+    "origin_client": (lambda v, b: v, False),
+    "static": (lambda v, b: v, False),
+}
+_NESTED: dict[str, dict[str, Converter]] = {
+    "timeouts": {"connect": _duration, "read": _duration},
+    "health": {"path": _str, "interval": _duration},
+    "origin_auth": {"secret_env": _str},
+    "origin_client": {"cert": _path, "key": _path},
+}
+
+
+class _Reader:
+    """Collects problems while converting, so one `edge check` run reports all of them."""
+
+    def __init__(self, path: Path, positions: TomlPositions) -> None:
+        self.path = path
+        self.positions = positions
+        self.problems: list[Problem] = []
+
+    def problem(self, where: tuple[str | int, ...], message: str) -> None:
+        self.problems.append(Problem(str(self.path), self.positions.line_of(where), message))
+
+    def table(
+        self, raw: Any, where: tuple[str | int, ...], schema: Mapping[str, tuple[Converter, bool]]
+    ) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if not isinstance(raw, dict):
+            self.problem(where, f"[{'.'.join(str(w) for w in where)}] must be a table")
+            return out
+        for key, value in raw.items():
+            if key not in schema:
+                self.unknown(where, key, list(schema))
+                continue
+            try:
+                out[key] = schema[key][0](value, self.path.parent)
+            except ValueError as exc:
+                self.problem((*where, key), f"{'.'.join(str(w) for w in where if isinstance(w, str))}.{key}: {exc}")
+        for key, (_, required) in schema.items():
+            if required and key not in raw:
+                self.problem(where, f"[{where[0]}] is missing the required key {key!r}")
+        return out
+
+    def unknown(self, where: tuple[str | int, ...], key: str, known: list[str]) -> None:
+        hint = difflib.get_close_matches(key, known, n=1)
+        suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(known)})"
+        section = ".".join(str(w) for w in where if isinstance(w, str)) or "top level"
+        self.problem((*where, key), f"unknown key {key!r} in [{section}]{suggestion}")
+
+
+def load_config(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a config file; raises ConfigError listing every problem found."""
+    file = Path(path).resolve()
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([Problem(str(file), 0, f"cannot read config: {exc.strerror or exc}")]) from exc
+    return parse_config(text, file)
+
+
+def parse_config(text: str, file: Path) -> Config:
+    """Validate TOML text as a config located at `file` (paths resolve against its folder)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        raise ConfigError([Problem(str(file), line, f"TOML syntax: {exc}")]) from exc
+    reader = _Reader(file, TomlPositions(text))
+    known = [*_SECTIONS, "site"]
+    for key in raw:
+        if key not in known:
+            reader.unknown((), key, known)
+    sections = {name: reader.table(raw.get(name, {}), (name,), schema) for name, schema in _SECTIONS.items()}
+    if "server" not in raw:
+        reader.problem((), 'missing [server] table with at least https = "host:port"')
+    sites = _sites(reader, raw.get("site", []))
+    config = _assemble(reader, file, sections, sites)
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    assert config is not None
+    return config
+
+
+def _line_from_message(message: str) -> int:
+    marker = "line "
+    if marker in message:
+        digits = message.split(marker, 1)[1].split()[0].strip(",)")
+        if digits.isdigit():
+            return int(digits)
+    return 1
+
+
+def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
+    if not isinstance(raw, list):
+        reader.problem(("site",), "sites are written as [[site]] tables")
+        return []
+    if not raw:
+        reader.problem((), "no [[site]]: add one with hosts = [...] and origins = [...]")
+    sites: list[SiteConfig] = []
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(raw):
+        where: tuple[str | int, ...] = ("site", index)
+        values = reader.table(entry, where, _SITE)
+        for key, schema in _NESTED.items():
+            if key in values:
+                values[key] = reader.table(values[key], (*where, key), {k: (c, False) for k, c in schema.items()})
+        static = values.pop("static", {})
+        static_pairs: list[tuple[str, Path]] = []
+        if isinstance(static, dict):
+            for prefix, folder in static.items():
+                if not isinstance(folder, str) or not prefix.startswith("/"):
+                    reader.problem((*where, "static", prefix), 'static entries are "/url-prefix/" = "folder"')
+                    continue
+                static_pairs.append((prefix, reader.path.parent / folder))
+        for host in values.get("hosts", ()):
+            if host in seen:
+                reader.problem((*where, "hosts"), f"host {host!r} is already served by site #{seen[host] + 1}")
+            seen[host] = index
+        if "hosts" not in values or "origins" not in values:
+            continue
+        timeouts = values.pop("timeouts", {})
+        health = values.pop("health", None)
+        auth = values.pop("origin_auth", None)
+        client = values.pop("origin_client", None)
+        sites.append(
+            SiteConfig(
+                **values,
+                connect_timeout=timeouts.get("connect", 3.0),
+                read_timeout=timeouts.get("read", 30.0),
+                health=HealthConfig(**health) if health else None,
+                origin_auth_secret_env=auth.get("secret_env") if auth else None,
+                origin_client=(client["cert"], client["key"]) if client and len(client) == 2 else None,
+                static=tuple(sorted(static_pairs, key=lambda p: -len(p[0]))),
+            )
+        )
+    return sites
+
+
+def _assemble(
+    reader: _Reader, file: Path, sections: dict[str, dict[str, Any]], sites: list[SiteConfig]
+) -> Config | None:
+    server = sections["server"]
+    if "https" not in server:
+        return None
+    base = file.parent
+    server_cfg = ServerConfig(**server)
+    admin = server_cfg.admin
+    if admin and not _is_loopback(admin.host) and not server_cfg.admin_token_env:
+        reader.problem(
+            ("server", "admin"),
+            f"admin listener {admin} is not on loopback: set server.admin_token_env to require a bearer token",
+        )
+    tls = TlsConfig(**{"certs": base / "certs", **sections["tls"]})
+    waf = WafConfig(**{"rules": base / "rules", **sections["waf"]})
+    return Config(
+        path=file,
+        server=server_cfg,
+        tls=tls,
+        waf=waf,
+        ratelimit=RateLimitConfig(**sections["ratelimit"]),
+        cache=CacheConfig(**sections["cache"]),
+        sites=tuple(sites),
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

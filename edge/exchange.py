@@ -1,0 +1,50 @@
+"""Per-request state: what the request is, who sent it, and every decision taken on its way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from edge.sites import Site
+
+
+@dataclass(slots=True)
+class ConnectionInfo:
+    """Per-connection facts that uvicorn's scope lacks, put in `scope["extensions"]["edge"]` by our protocol.
+
+    `closed` turns true when the client goes away, so a streaming response stops reading its origin; `abort`
+    closes the client connection when a response cannot be finished (the only honest signal once the
+    status line is out).
+    """
+
+    sni: str | None = None
+    tls_version: str | None = None
+    client_subject: str = ""
+    closed: bool = False
+    transport: Any = None
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+@dataclass(slots=True)
+class Exchange:
+    """One request's way through the phases of `gateway.py`; becomes the access-log line at the end."""
+
+    request_id: str
+    started: float
+    method: str
+    path: str
+    host: str
+    peer: str
+    client_ip: str = ""
+    site: Site | None = None
+    status: int = 0
+    bytes_sent: int = 0
+    origin: str | None = None
+    cache: str | None = None
+    waf: dict[str, Any] | None = None
+    ratelimit: dict[str, Any] | None = None
+    error: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,132 @@
+"""The access log (one JSON object per request on stdout) and the Prometheus metrics.
+
+Both sit on the hot path, so they are plain dict increments and one `write` per request into a buffered
+stream that is flushed a few times a second, not once per line. Metrics are rendered in the Prometheus text
+format by hand: a dozen metric families do not justify a client library's locking on every increment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections import defaultdict
+from typing import IO, Any
+
+_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class AccessLog:
+    """Writes log lines to a stream; `start_flusher` keeps them from sitting in the buffer for long."""
+
+    def __init__(self, stream: IO[str] | None = None, flush_interval: float = 0.25) -> None:
+        self.stream = stream or sys.stdout
+        self.flush_interval = flush_interval
+        self._task: asyncio.Task[None] | None = None
+        self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.stream.write(self._dumps(record) + "\n")
+
+    def start_flusher(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._flush_loop())
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval)
+            self.flush()
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.stream.flush()
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+        self.flush()
+
+
+class Metrics:
+    """Counters, gauges and one latency histogram, keyed by (metric, sorted label pairs)."""
+
+    def __init__(self) -> None:
+        self.counters: defaultdict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
+        self.gauges: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        self.help: dict[str, tuple[str, str]] = {}
+        self.duration_counts = [0] * (len(_BUCKETS) + 1)
+        self.duration_sum = 0.0
+        self.describe("edge_requests_total", "counter", "Requests answered, by site and status class.")
+        self.describe("edge_request_duration_seconds", "histogram", "Time from request head to last byte sent.")
+        self.describe("edge_reload_errors_total", "counter", "Reloads of config, certificates or rules that failed.")
+
+    def describe(self, name: str, kind: str, text: str) -> None:
+        self.help[name] = (kind, text)
+
+    def inc(self, name: str, labels: tuple[tuple[str, str], ...] = (), value: float = 1.0) -> None:
+        self.counters[(name, labels)] += value
+
+    def set(self, name: str, labels: tuple[tuple[str, str], ...], value: float) -> None:
+        self.gauges[(name, labels)] = value
+
+    def observe_duration(self, seconds: float) -> None:
+        self.duration_sum += seconds
+        for index, bound in enumerate(_BUCKETS):
+            if seconds <= bound:
+                self.duration_counts[index] += 1
+                return
+        self.duration_counts[-1] += 1
+
+    def render(self) -> str:
+        """The Prometheus text exposition format (version 0.0.4)."""
+        lines: list[str] = []
+        families: defaultdict[str, list[str]] = defaultdict(list)
+        for (name, labels), value in sorted(self.counters.items()):
+            families[name].append(f"{name}{_labels(labels)} {_number(value)}")
+        for (name, labels), value in sorted(self.gauges.items()):
+            families[name].append(f"{name}{_labels(labels)} {_number(value)}")
+        cumulative = 0
+        histogram = families["edge_request_duration_seconds"]
+        for bound, count in zip((*_BUCKETS, float("inf")), self.duration_counts, strict=True):
+            cumulative += count
+            le = "+Inf" if bound == float("inf") else repr(bound)
+            histogram.append(f'edge_request_duration_seconds_bucket{{le="{le}"}} {cumulative}')
+        histogram.append(f"edge_request_duration_seconds_sum {self.duration_sum!r}")
+        histogram.append(f"edge_request_duration_seconds_count {cumulative}")
+        for name in sorted(set(families) | set(self.help)):
+            kind, text = self.help.get(name, ("untyped", ""))
+            lines.append(f"# HELP {name} {text}")
+            lines.append(f"# TYPE {name} {kind}")
+            lines.extend(families.get(name, []))
+        return "\n".join(lines) + "\n"
+
+
+def _labels(labels: tuple[tuple[str, str], ...]) -> str:
+    if not labels:
+        return ""
+    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
+    return "{" + inner + "}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+_second_cache: list[object] = [-1, ""]
+
+
+def utc_timestamp(now: float | None = None) -> str:
+    """ISO 8601 UTC with milliseconds, the `ts` field of the access log (the date part formatted once a second)."""
+    now = time.time() if now is None else now
+    seconds = int(now)
+    if _second_cache[0] != seconds:
+        _second_cache[0] = seconds
+        _second_cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{_second_cache[1]}.{int((now - seconds) * 1000):03d}Z"

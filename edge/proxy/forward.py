@@ -1,0 +1,157 @@
+"""Header hygiene between client and origin (CONTRACT section 6), as pure functions over header lists.
+
+To the origin: hop-by-hop headers go (RFC 9110 section 7.6.1, including those named in Connection), the
+X-Forwarded-* family and `Forwarded` (RFC 7239) are set, and incoming values survive only from trusted
+proxies. From the origin: `Server` and `X-Powered-By` go, and redirects that name an origin address are
+rewritten to the public host, so that no origin address ever reaches a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authenticate",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+    }
+)
+# Headers a client must never be able to set for the origin: the gateway alone speaks them.
+_ALWAYS_STRIPPED = frozenset({b"x-client-cert-subject", b"edge-origin-auth", b"x-real-ip"})
+_FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"})
+_DROP_FROM_ORIGIN = HOP_BY_HOP | {b"server", b"x-powered-by", b"strict-transport-security", b"edge-request-id"}
+_REWRITTEN = frozenset({b"location", b"content-location", b"refresh"})
+
+
+def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    tokens: set[bytes] = set()
+    for name, value in headers:
+        if name == b"connection":
+            tokens.update(t.strip().lower() for t in value.split(b","))
+    return frozenset(tokens)
+
+
+def request_head(
+    method: str,
+    target: bytes,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    client_ip: str,
+    trusted_peer: bool,
+    host: bytes,
+    chunked: bool,
+    extra: Iterable[tuple[bytes, bytes]] = (),
+) -> bytes:
+    """The request head edge sends to an origin.
+
+    `headers` are the client's (lower-case names). The body framing is edge's own: `chunked` when the
+    client's body had no Content-Length (uvicorn de-chunked it), else the client's Content-Length stays.
+    """
+    drop = HOP_BY_HOP | _ALWAYS_STRIPPED
+    if b"connection" in (n for n, _ in headers):
+        drop = drop | _connection_tokens(headers)
+    if not trusted_peer:
+        drop = drop | _FORWARDING
+    lines = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    prior_xff = b""
+    prior_fwd = b""
+    for name, value in headers:
+        if name in drop:
+            continue
+        if name == b"x-forwarded-for":
+            prior_xff = prior_xff + b", " + value if prior_xff else value
+            continue
+        if name == b"forwarded":
+            prior_fwd = prior_fwd + b", " + value if prior_fwd else value
+            continue
+        if name in (b"x-forwarded-proto", b"x-forwarded-host"):
+            continue
+        lines += (name, b": ", value, b"\r\n")
+    ip = client_ip.encode("ascii")
+    node = b'"[' + ip + b']"' if b":" in ip else ip
+    forwarded = b"for=" + node + b";host=" + _quote_if_needed(host) + b";proto=https"
+    lines += (
+        b"x-forwarded-for: ",
+        prior_xff + b", " + ip if prior_xff else ip,
+        b"\r\nx-forwarded-proto: https\r\nx-forwarded-host: ",
+        host,
+        b"\r\nforwarded: ",
+        prior_fwd + b", " + forwarded if prior_fwd else forwarded,
+        b"\r\n",
+    )
+    if chunked:
+        lines.append(b"transfer-encoding: chunked\r\n")
+    for name, value in extra:
+        lines += (name, b": ", value, b"\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def _quote_if_needed(host: bytes) -> bytes:
+    return b'"' + host + b'"' if b":" in host else host
+
+
+def response_headers(
+    headers: list[tuple[bytes, bytes]],
+    *,
+    origin_authorities: frozenset[bytes],
+    public_host: bytes,
+    extra: list[tuple[bytes, bytes]],
+) -> list[tuple[bytes, bytes]]:
+    """The origin's response headers as a client may see them, with edge's own `extra` headers appended."""
+    drop = _DROP_FROM_ORIGIN
+    out: list[tuple[bytes, bytes]] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower in drop:
+            continue
+        if lower in _REWRITTEN:
+            value = rewrite_origin_url(value, origin_authorities, public_host)
+        out.append((lower, value))
+    if any(n == b"connection" for n, _ in headers):
+        tokens = _connection_tokens((n.lower(), v) for n, v in headers)
+        out = [(n, v) for n, v in out if n not in tokens]
+    out.extend(extra)
+    return out
+
+
+def rewrite_origin_url(value: bytes, origin_authorities: frozenset[bytes], public_host: bytes) -> bytes:
+    """Replace `scheme://origin-authority` in a Location-like value with `https://public-host`.
+
+    Handles absolute URLs and Refresh's `N; url=...` form; anything else is returned unchanged.
+    """
+    prefix = b""
+    url = value
+    lower = value.lower()
+    marker = lower.find(b"url=")
+    if marker != -1 and not lower.startswith((b"http://", b"https://")):
+        prefix, url = value[: marker + 4], value[marker + 4 :]
+    scheme_end = url.find(b"://")
+    if scheme_end == -1 or url[:scheme_end].lower() not in (b"http", b"https"):
+        return value
+    rest = url[scheme_end + 3 :]
+    cut = len(rest)
+    for sep in (b"/", b"?", b"#"):
+        index = rest.find(sep)
+        if index != -1:
+            cut = min(cut, index)
+    authority = rest[:cut].lower()
+    if authority.rpartition(b"@")[2] not in origin_authorities:
+        return value
+    return prefix + b"https://" + public_host + rest[cut:]
+
+
+def origin_authorities(scheme: str, host: str, port: int) -> frozenset[bytes]:
+    """Every way an origin may name itself in a redirect: with and without its port."""
+    bracketed = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    forms = {f"{bracketed}:{port}"}
+    if port == default:
+        forms.add(bracketed)
+    return frozenset(f.lower().encode("ascii") for f in forms)

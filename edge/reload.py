@@ -1,0 +1,59 @@
+"""Taking changes live from files: each watched kind is loaded off to the side, then swapped in or refused.
+
+Certificates: a new store is always swapped in, because bad files are rows of the store that are never
+served (a good certificate is never displaced by a bad file: see `certstore`). Everything that is
+wrong is reported in the log, in `/status` and in the metrics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from edge.runtime import Runtime
+from edge.tls.sni import CertStateRef, load_cert_state
+from edge.watch import Watch, files_in
+
+log = logging.getLogger("edge.reload")
+
+CERT_PATTERNS = ("*.pem", "*.crt", "*.cer", "*.key")
+
+
+class Reloader:
+    def __init__(self, runtime: Runtime, certs: CertStateRef) -> None:
+        self.runtime = runtime
+        self.certs = certs
+        config = runtime.state.config
+        self.watches = [
+            Watch("certs", lambda: files_in(config.tls.certs, CERT_PATTERNS, depth=1), self.reload_certs),
+        ]
+
+    def start(self) -> None:
+        for watch in self.watches:
+            watch.prime()
+            watch.start()
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(watch.stop() for watch in self.watches))
+
+    async def reload_certs(self) -> None:
+        state = await asyncio.to_thread(load_cert_state, self.runtime.state.config)
+        self.certs.swap(state)
+        self.report_certs(initial=False)
+
+    def report_certs(self, *, initial: bool) -> None:
+        state = self.certs.state
+        assert state is not None
+        store = state.store
+        problems = [f"{path}: {message}" for path, message in store.problems]
+        for problem in problems:
+            log.warning("certificate problem: %s", problem)
+        served = sum(1 for row in store.rows if row.state in ("served", "expired"))
+        if not initial or problems:
+            log.info(
+                "certificates %s: %d served, %d problem(s)", "loaded" if initial else "reloaded", served, len(problems)
+            )
+        self.runtime.record_reload("certs", ok=not problems, errors=problems, served=served)
+        for entry in store.entries:
+            for name in entry.names:
+                self.runtime.metrics.set("edge_cert_not_after_seconds", (("name", name),), entry.not_after.timestamp())

@@ -1,0 +1,76 @@
+"""The live state of one gateway process: immutable snapshots, each swapped with one assignment.
+
+Config-derived state, the certificate store and the rule set are separate snapshots because they reload
+separately (each from its own files). A request reads each reference once at its start and keeps what it
+read to its end, so a swap never changes a request half-way and needs no lock. A failed load never
+replaces a good snapshot: it is recorded in `reloads` for `/status`, the log and the metrics.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from edge.clients import ClientResolver
+from edge.config import Config
+from edge.observe import AccessLog, Metrics
+from edge.sites import Site, SiteTable
+from edge.tls.sni import CertStateRef
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigState:
+    """Everything built from edge.toml that requests read."""
+
+    config: Config
+    sites: SiteTable
+    clients: ClientResolver
+    https_port: int
+
+    @classmethod
+    def build(cls, config: Config) -> ConfigState:
+        sites = SiteTable(tuple(Site.build(index, site) for index, site in enumerate(config.sites)))
+        return cls(
+            config=config,
+            sites=sites,
+            clients=ClientResolver(config.server.trusted_proxies),
+            https_port=config.server.https.port,
+        )
+
+
+@dataclass(slots=True)
+class ReloadStatus:
+    """The outcome of the last load of one kind of file (config, certs, rules)."""
+
+    at: float = 0.0
+    ok: bool = True
+    errors: list[str] = field(default_factory=list)
+    detail: dict[str, object] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.at)) if self.at else None,
+            "ok": self.ok,
+            "errors": self.errors,
+            **self.detail,
+        }
+
+
+class Runtime:
+    """Holds the current snapshots of one process and what the last reload of each said."""
+
+    def __init__(self, config: Config, *, log: AccessLog | None = None) -> None:
+        self.state = ConfigState.build(config)
+        self.metrics = Metrics()
+        self.log = log or AccessLog()
+        self.started = time.time()
+        self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
+        self.certs: CertStateRef | None = None
+
+    def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
+        """Note a reload's outcome; a failure keeps the previous detail so /status still shows what is served."""
+        previous = self.reloads.get(kind)
+        kept = previous.detail if (previous and not ok) else {}
+        self.reloads[kind] = ReloadStatus(at=time.time(), ok=ok, errors=errors, detail={**kept, **detail})
+        if not ok:
+            self.metrics.inc("edge_reload_errors_total", (("kind", kind),))

@@ -1,0 +1,219 @@
+"""Starting and stopping the listeners: uvicorn servers for https, http (redirect) and admin, in N workers.
+
+Each worker process runs all its uvicorn servers on one uvloop loop; signals are ours (SIGTERM and SIGINT
+make every server stop accepting and drain for `server.grace`), because several uvicorn servers in one
+loop would fight over signal handlers. With `workers > 1` the parent binds the sockets, forks the workers
+(who share them) and restarts any that dies; the admin listener runs in worker 0 only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from edge.admin import build_admin
+from edge.config import Config, Listen
+from edge.exchange import ConnectionInfo
+from edge.gateway import Gateway
+from edge.redirect import HttpsRedirect
+from edge.reload import Reloader
+from edge.runtime import Runtime
+from edge.tls.sni import CertStateRef, base_context, load_cert_state
+
+log = logging.getLogger("edge")
+
+
+class EdgeHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol plus what the ASGI scope lacks: the TLS server name, version and peer."""
+
+    edge_info: ConnectionInfo
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        info = ConnectionInfo(transport=transport)
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            info.sni = getattr(ssl_object, "edge_sni", None)
+            info.tls_version = ssl_object.version()
+            info.client_subject = _subject(ssl_object.getpeercert())
+        self.edge_info = info
+        self.edge_extensions: dict[str, object] = {
+            "edge": info,
+            "tls": {"server_name": info.sni, "tls_version": info.tls_version, "client_subject": info.client_subject},
+        }
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = self.edge_extensions  # type: ignore[typeddict-item]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.edge_info.closed = True
+        super().connection_lost(exc)
+
+
+def _subject(cert: Any) -> str:
+    """RFC 4514-like text of a verified client certificate's subject ("" without one)."""
+    if not cert:
+        return ""
+    parts = []
+    for rdn in reversed(cert.get("subject", ())):
+        for key, value in rdn:
+            short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C"}
+            parts.append(f"{short.get(key, key)}={value}")
+    return ",".join(parts)
+
+
+def bind(listen: Listen) -> socket.socket:
+    """A listening socket, shared by the workers after fork."""
+    family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0 if listen.host in ("::", "") else 1)
+    sock.bind((listen.host, listen.port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+class Listeners:
+    def __init__(self, config: Config) -> None:
+        self.https = bind(config.server.https)
+        self.http = bind(config.server.http) if config.server.http else None
+        self.admin = bind(config.server.admin) if config.server.admin else None
+
+
+async def serve_worker(config: Config, listeners: Listeners, *, worker: int) -> None:
+    """Run this worker's servers until SIGTERM/SIGINT, then drain for the grace period."""
+    runtime = Runtime(config)
+    certs = CertStateRef()
+    certs.swap(load_cert_state(config))
+    runtime.certs = certs
+    reloader = Reloader(runtime, certs)
+    reloader.report_certs(initial=True)
+    common: dict[str, Any] = {
+        "lifespan": "off",
+        "access_log": False,
+        "server_header": False,
+        "date_header": False,
+        "log_level": "warning",
+        "timeout_graceful_shutdown": config.server.grace,
+        "ws": "none",
+        "timeout_keep_alive": 75,
+        "proxy_headers": False,  # X-Forwarded-For is trusted only from server.trusted_proxies, by edge itself
+    }
+    https = uvicorn.Config(
+        Gateway(runtime),
+        http=EdgeHttpProtocol,
+        ssl_context_factory=lambda _cfg, _default: base_context(config, certs),
+        **common,
+    )
+    servers = [(uvicorn.Server(https), listeners.https)]
+    if listeners.http is not None:
+        servers.append(
+            (uvicorn.Server(uvicorn.Config(HttpsRedirect(runtime), http="httptools", **common)), listeners.http)
+        )
+    if listeners.admin is not None and worker == 0:
+        servers.append(
+            (uvicorn.Server(uvicorn.Config(build_admin(runtime), http="httptools", **common)), listeners.admin)
+        )
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    runtime.log.start_flusher()
+    reloader.start()
+    for server, sock in servers:
+        server.config.load()
+        server.lifespan = server.config.lifespan_class(server.config)
+        await server.startup(sockets=[sock])
+    if worker == 0:
+        where = ", ".join(f"{name}={listen}" for name, listen in _listens(config))
+        log.warning("edge %s serving %s (pid %d, %d worker(s))", config.path, where, os.getpid(), config.server.workers)
+    await stopping.wait()
+    log.warning("edge worker %d stopping: draining for up to %.0fs", worker, config.server.grace)
+    for server, _ in servers:
+        server.should_exit = True
+    await reloader.stop()
+    await asyncio.gather(*(server.shutdown(sockets=[sock]) for server, sock in servers))
+    runtime.state.sites.close()
+    runtime.log.stop()
+
+
+def _listens(config: Config) -> list[tuple[str, Listen]]:
+    out = [("https", config.server.https)]
+    if config.server.http:
+        out.append(("http", config.server.http))
+    if config.server.admin:
+        out.append(("admin", config.server.admin))
+    return out
+
+
+def _run_loop(config: Config, listeners: Listeners, worker: int) -> None:
+    try:
+        import uvloop
+
+        runner = asyncio.Runner(loop_factory=uvloop.new_event_loop)
+    except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we support
+        runner = asyncio.Runner()
+    with runner:
+        runner.run(serve_worker(config, listeners, worker=worker))
+
+
+def run(config: Config) -> int:
+    """`edge run`: serve until SIGINT/SIGTERM; 0 on a clean stop."""
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    listeners = Listeners(config)
+    if config.server.workers == 1:
+        _run_loop(config, listeners, 0)
+        return 0
+    return _supervise(config, listeners)
+
+
+def _supervise(config: Config, listeners: Listeners) -> int:
+    """Fork the workers, restart any that dies, forward SIGTERM/SIGINT and wait for all to drain."""
+    context = multiprocessing.get_context("fork")
+    workers: dict[int, Any] = {}
+
+    def start(index: int) -> None:
+        process = context.Process(target=_run_loop, args=(config, listeners, index), name=f"edge-worker-{index}")
+        process.start()
+        workers[index] = process
+
+    for index in range(config.server.workers):
+        start(index)
+    stopping = False
+
+    def stop(signum: int, _: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for process in workers.values():
+            if process.pid:
+                os.kill(process.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopping:
+        time.sleep(0.5)
+        for index, process in list(workers.items()):
+            if not process.is_alive() and not stopping:
+                log.error("worker %d exited with %s; restarting it", index, process.exitcode)
+                start(index)
+    for process in workers.values():
+        process.join(config.server.grace + 5)
+    return 0
+
+
+def config_path(value: str | None) -> Path:
+    return Path(value or os.environ.get("EDGE_CONFIG", "edge.toml"))

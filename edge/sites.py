@@ -1,0 +1,90 @@
+"""Host -> site. Exact names first, then `*.parent` wildcards that cover exactly one label."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+
+from edge.config import SiteConfig
+from edge.proxy.balancer import BALANCERS, Balancer
+from edge.proxy.forward import origin_authorities
+from edge.proxy.upstream import Pool
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A configured site with its live origin pools; `index` is its position in edge.toml."""
+
+    index: int
+    config: SiteConfig
+    pools: tuple[Pool, ...]
+    balancer: Balancer
+    origin_authorities: frozenset[bytes]
+    hsts: bytes
+
+    @classmethod
+    def build(cls, index: int, config: SiteConfig) -> Site:
+        pools = tuple(
+            Pool(origin, ssl_context=_origin_context(config) if origin.tls else None) for origin in config.origins
+        )
+        authorities: frozenset[bytes] = frozenset()
+        for origin in config.origins:
+            authorities |= origin_authorities(origin.scheme, origin.host, origin.port)
+        return cls(
+            index=index,
+            config=config,
+            pools=pools,
+            balancer=BALANCERS[config.balance](pools),
+            origin_authorities=authorities,
+            hsts=config.hsts.encode("latin-1"),
+        )
+
+    def close(self) -> None:
+        for pool in self.pools:
+            pool.close()
+
+
+def _origin_context(config: SiteConfig) -> ssl.SSLContext:
+    """TLS to https:// origins: verified against origin_ca (or the system store), with an optional client cert."""
+    context = ssl.create_default_context(cafile=str(config.origin_ca) if config.origin_ca else None)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    if config.origin_client:
+        cert, key = config.origin_client
+        context.load_cert_chain(str(cert), str(key))
+    return context
+
+
+class SiteTable:
+    """Looks a request's host up among the sites; O(1) per request."""
+
+    def __init__(self, sites: tuple[Site, ...]) -> None:
+        self.sites = sites
+        self.exact: dict[str, Site] = {}
+        self.wildcard: dict[str, Site] = {}
+        for site in sites:
+            for host in site.config.hosts:
+                if host.startswith("*."):
+                    self.wildcard.setdefault(host[2:], site)
+                else:
+                    self.exact.setdefault(host, site)
+
+    def match(self, host: str) -> Site | None:
+        """The site for a lower-case host name without port, or None."""
+        site = self.exact.get(host)
+        if site is not None:
+            return site
+        _, dot, parent = host.partition(".")
+        return self.wildcard.get(parent) if dot else None
+
+    def close(self) -> None:
+        for site in self.sites:
+            site.close()
+
+
+def host_from_header(header: bytes) -> str:
+    """The lower-case host of a Host header, without port ("[::1]:8443" -> "::1")."""
+    text = header.decode("latin-1").strip().lower()
+    if text.startswith("["):
+        return text[1 : text.find("]")] if "]" in text else text
+    name, _, port = text.rpartition(":")
+    return name if name and port.isdigit() else text.rstrip(".")

@@ -1,0 +1,199 @@
+"""Scan the certificate folder into an immutable, indexed snapshot (CONTRACT section 3).
+
+`load_store` never raises for bad content: every file, key or certificate that cannot be served becomes
+an inventory row and a problem, and everything else is still served. The watcher builds a new store on
+each change and swaps one reference; a handshake reads whichever snapshot it finds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from types import MappingProxyType
+
+from edge.tls.choice import Choice, build_index, lookup
+from edge.tls.entries import CertEntry, InventoryRow
+from edge.tls.pairing import Servable, pair_folder
+from edge.tls.pemfile import FileContents, UnreadableFile, read_file
+
+__all__ = ["CertEntry", "CertStore", "InventoryRow", "format_table", "load_store"]
+
+SUFFIXES = frozenset({".pem", ".crt", ".cer", ".key"})
+DEV_CA_FOLDER = "dev-ca"  # written by `edge certs dev`; a CA is never served
+
+
+@dataclass(frozen=True, slots=True)
+class CertStore:
+    """One snapshot of the certificate folder. Immutable; safe to share across threads and handshakes."""
+
+    folder: Path
+    loaded_at: datetime
+    entries: tuple[CertEntry, ...]
+    rows: tuple[InventoryRow, ...]
+    problems: tuple[tuple[str, str], ...]  # (path, message) for everything not servable
+    fingerprint: str  # equal for equal served content and choice; changes when any served byte changes
+    next_change: datetime | None = None  # earliest not-before/not-after after loaded_at: reload then to re-rank
+    exact: Mapping[str, Choice] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+    wildcard: Mapping[str, Choice] = field(default_factory=lambda: MappingProxyType({}), compare=False)
+
+    def choose(self, server_name: str | None) -> Choice:
+        """The entries to serve for `server_name`, at most one per key family, best first.
+
+        () when nothing covers the name, and for None or "" (no SNI): the caller decides on a default.
+        O(1) in the number of certificates.
+        """
+        return lookup(self.exact, self.wildcard, server_name)
+
+    def names(self) -> frozenset[str]:
+        """Every name served: exact host names and `*.parent` wildcards."""
+        return frozenset(self.exact) | frozenset(f"*.{parent}" for parent in self.wildcard)
+
+
+def load_store(folder: Path, *, key_password: bytes | None = None, now: datetime | None = None) -> CertStore:
+    """Read every certificate file under `folder` (and its direct subfolders) into a CertStore.
+
+    `now` (aware UTC; default: the current time) decides validity for the choice and the states.
+    Never raises for bad files or a missing folder: those become rows and problems.
+    """
+    now = now or datetime.now(UTC)
+    rows: list[InventoryRow] = []
+    servable: list[Servable] = []
+    for names in _scan(folder, rows):
+        parsed: list[tuple[str, FileContents]] = []
+        for name in names:
+            try:
+                parsed.append((name, read_file(folder / name, key_password)))
+            except UnreadableFile as exc:
+                rows.append(InventoryRow((name,), (), "", "", None, f"unreadable: {exc}"))
+        result = pair_folder(folder, parsed)
+        servable.extend(result.servable)
+        rows.extend(result.rows)
+    unique: dict[str, Servable] = {}
+    for item in servable:
+        first = unique.setdefault(item.entry.id, item)
+        if first is not item:
+            rows.append(_row(item, "shadowed", f"duplicate of {first.files[0]}"))
+    entries = tuple(item.entry for item in unique.values())
+    exact, wildcard = build_index(entries, now)
+    rows.extend(_entry_rows(list(unique.values()), exact, wildcard, folder, now))
+    rows.sort(key=lambda row: (row.files, row.state))
+    return CertStore(
+        folder=folder,
+        loaded_at=now,
+        entries=entries,
+        rows=tuple(rows),
+        problems=tuple(_problem(folder, row) for row in rows if row.is_problem),
+        fingerprint=_fingerprint(entries, exact, wildcard),
+        next_change=min((t for e in entries for t in (e.not_before, e.not_after) if t > now), default=None),
+        exact=MappingProxyType(exact),
+        wildcard=MappingProxyType(wildcard),
+    )
+
+
+def _scan(folder: Path, rows: list[InventoryRow]) -> Iterator[list[str]]:
+    """Yield the sorted relative file names of the folder itself, then of each direct subfolder.
+
+
+    Hidden entries are skipped (Kubernetes' `..data` twin of a mounted secret, editors' temp files, our
+    own atomic-write temp files), and so is `dev-ca`. Symlinks are followed.
+    """
+    try:
+        children = sorted(folder.iterdir())
+    except OSError as exc:
+        rows.append(InventoryRow((str(folder),), (), "", "", None, f"unreadable: {exc.strerror or exc}"))
+        return
+    yield [child.name for child in children if _is_cert_file(child)]
+    for sub in children:
+        if sub.name.startswith(".") or sub.name == DEV_CA_FOLDER or not sub.is_dir():
+            continue
+        try:
+            inner = sorted(sub.iterdir())
+        except OSError as exc:
+            rows.append(InventoryRow((sub.name,), (), "", "", None, f"unreadable: {exc.strerror or exc}"))
+            continue
+        yield [f"{sub.name}/{child.name}" for child in inner if _is_cert_file(child)]
+
+
+def _is_cert_file(path: Path) -> bool:
+    # A dangling symlink still counts: it is reported unreadable instead of silently vanishing.
+    return not path.name.startswith(".") and path.suffix.lower() in SUFFIXES and (path.is_file() or path.is_symlink())
+
+
+def _entry_rows(
+    items: list[Servable], exact: Mapping[str, Choice], wildcard: Mapping[str, Choice], folder: Path, now: datetime
+) -> Iterator[InventoryRow]:
+    chosen = {entry.id for choice in (*exact.values(), *wildcard.values()) for entry in choice}
+    for item in items:
+        entry = item.entry
+        served = entry.id in chosen
+        if not entry.is_valid(now):
+            state = "expired" if now > entry.not_after else "not-yet-valid"
+            note = "served: nothing valid covers its names" if served else "not served: a better certificate covers it"
+        elif served:
+            state, note = "served", ""
+        else:
+            state, note = "shadowed", _shadow_note(entry, exact, wildcard, folder)
+        yield _row(item, state, "; ".join(n for n in (note, item.note) if n))
+
+
+def _shadow_note(entry: CertEntry, exact: Mapping[str, Choice], wildcard: Mapping[str, Choice], folder: Path) -> str:
+    if not entry.names:
+        return "no DNS names to serve"
+    name = entry.names[0]
+    winners = wildcard.get(name[2:], ()) if name.startswith("*.") else exact.get(name, ())
+    winner = next((w for w in winners if w.key_family == entry.key_family), winners[0] if winners else None)
+    if winner is None:
+        return ""
+    return f"{name} is served by {winner.cert_file.relative_to(folder).as_posix()}"
+
+
+def _row(item: Servable, state: str, note: str) -> InventoryRow:
+    entry = item.entry
+    return InventoryRow(item.files, entry.names, entry.key_type, item.issuer, entry.not_after, state, note)
+
+
+def _problem(folder: Path, row: InventoryRow) -> tuple[str, str]:
+    message = f"{row.state}: {row.note}" if row.note else row.state
+    return str(folder / row.files[0]), message
+
+
+def _fingerprint(entries: tuple[CertEntry, ...], exact: Mapping[str, Choice], wildcard: Mapping[str, Choice]) -> str:
+    digest = hashlib.sha256()
+    for entry in sorted(entries, key=lambda e: e.id):
+        digest.update(entry.id.encode())
+        digest.update(hashlib.sha256(entry.chain_pem + entry.key_pem).digest())
+    for kind, index in ((b"=", exact), (b"*", wildcard)):
+        for name in sorted(index):
+            digest.update(kind + name.encode() + b":" + ",".join(e.id for e in index[name]).encode() + b";")
+    return digest.hexdigest()
+
+
+def format_table(store: CertStore) -> str:
+    """The `edge certs` table: one row per line, columns aligned, a NOTE column last."""
+    header = ("FILE(S)", "NAMES", "KEY", "ISSUER", "NOT-AFTER", "STATE", "NOTE")
+    lines = [header] + [
+        (
+            ",".join(row.files),
+            _names_cell(row.names),
+            row.key_type or "-",
+            row.issuer or "-",
+            row.not_after.strftime("%Y-%m-%d %H:%MZ") if row.not_after else "-",
+            row.state,
+            row.note,
+        )
+        for row in store.rows
+    ]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)] + [0]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
+
+
+def _names_cell(names: tuple[str, ...], shown: int = 4) -> str:
+    if not names:
+        return "-"
+    more = f" (+{len(names) - shown})" if len(names) > shown else ""
+    return ",".join(names[:shown]) + more

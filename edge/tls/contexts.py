@@ -1,0 +1,99 @@
+"""Server-side SSLContexts for the entries `CertStore.choose` picked.
+
+One context holds every chosen entry (at most one per key family); OpenSSL then presents the ECDSA, RSA
+or Ed25519 certificate according to the client's signature algorithms. Contexts are built lazily and
+cached per distinct set of entries, so thousands of names under one wildcard share one context.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import ssl
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.tls.certstore import CertStore
+from edge.tls.entries import CertEntry
+
+# Mozilla "intermediate" for TLS 1.2: forward secrecy and AEAD only. TLS 1.3 suites are all fine as they are.
+TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
+ALPN = ("http/1.1",)
+_SHM = Path("/dev/shm")
+
+
+@dataclass(frozen=True, slots=True)
+class TlsSettings:
+    min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
+    client_ca: Path | None = None  # mTLS: require a client certificate signed by this CA
+
+
+def build_context(entries: Sequence[CertEntry], settings: TlsSettings) -> ssl.SSLContext:
+    """A server context presenting `entries` (leaf + chain + key each).
+
+    Raises ValueError for no entries, ssl.SSLError / OSError when OpenSSL refuses a chain, key or the
+    client CA (the store has already matched keys to certificates, so this means a broken CA file).
+    The private keys touch disk only inside a private 0700 directory (tmpfs when available) and are
+    deleted before this function returns, whatever happens.
+    """
+    if not entries:
+        raise ValueError("build_context needs at least one certificate entry")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = settings.min_version
+    context.set_ciphers(TLS12_CIPHERS)
+    context.options |= ssl.OP_NO_COMPRESSION | ssl.OP_NO_RENEGOTIATION
+    context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE  # clients choose (Mozilla intermediate)
+    context.set_alpn_protocols(list(ALPN))
+    _load_entries(context, entries)
+    if settings.client_ca is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(cafile=settings.client_ca)
+    return context
+
+
+def _load_entries(context: ssl.SSLContext, entries: Sequence[CertEntry]) -> None:
+    private_dir = tempfile.mkdtemp(prefix="edge-tls-", dir=_SHM if _SHM.is_dir() and os.access(_SHM, os.W_OK) else None)
+    try:
+        for number, entry in enumerate(entries):
+            path = os.path.join(private_dir, f"{number}.pem")
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                with os.fdopen(descriptor, "wb") as file:
+                    file.write(entry.chain_pem + entry.key_pem)
+                context.load_cert_chain(path)
+            finally:
+                os.unlink(path)
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)
+
+
+class ContextCache:
+    """Builds a context on first use per distinct tuple of entry ids and keeps it; one per store snapshot.
+
+    Not locked: two threads racing on the same new name may both build a context, and one wins; both
+    are correct. Replace the whole cache when the store or the settings change.
+    """
+
+    def __init__(self, store: CertStore, settings: TlsSettings) -> None:
+        self.store = store
+        self.settings = settings
+        self._contexts: dict[tuple[str, ...], ssl.SSLContext] = {}
+
+    def for_name(self, server_name: str | None, default_name: str | None) -> ssl.SSLContext | None:
+        """The context for `server_name`, else for `default_name` (no SNI, or a name nothing covers).
+
+        None when neither is covered: the caller fails the handshake with unrecognized_name.
+        """
+        entries = self.store.choose(server_name) or self.store.choose(default_name)
+        if not entries:
+            return None
+        ids = tuple(entry.id for entry in entries)
+        context = self._contexts.get(ids)
+        if context is None:
+            context = self._contexts.setdefault(ids, build_context(entries, self.settings))
+        return context
+
+    def __len__(self) -> int:
+        return len(self._contexts)

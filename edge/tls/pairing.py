@@ -1,0 +1,185 @@
+"""Pair private keys with leaf certificates and build their chains, within one folder.
+
+Pairing is by public key, never by file name: certbot's `privkey.pem` + `fullchain.pem`, a combined
+`site.pem`, or `a.crt` + `b.key` all work. The folder is the pairing scope, so two sites' files in two
+subfolders never mix.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
+
+from edge.tls.entries import CertEntry, InventoryRow
+from edge.tls.pemfile import FileContents, ParsedCert, ParsedKey, is_supported_key_type
+
+_MAX_CHAIN = 8
+_SUPPORTED = "use RSA 2048-4096, ECDSA P-256/P-384 or Ed25519"
+
+
+@dataclass(frozen=True, slots=True)
+class Servable:
+    """A leaf with its key, before the folder-wide choice decides its state."""
+
+    entry: CertEntry
+    files: tuple[str, ...]
+    issuer: str  # short form for the table
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class FolderResult:
+    servable: tuple[Servable, ...]
+    rows: tuple[InventoryRow, ...]  # key-mismatch and unsupported-key rows; final, no further state
+
+
+def pair_folder(root: Path, files: Sequence[tuple[str, FileContents]]) -> FolderResult:
+    """Pair the parsed `files` (relative path, contents) of one folder; `root` makes the entries' paths."""
+    return _Folder(root, files).pair()
+
+
+class _Folder:
+    def __init__(self, root: Path, files: Sequence[tuple[str, FileContents]]) -> None:
+        self.root = root
+        self.file_certs = {name: contents.certs for name, contents in files if contents.certs}
+        self.certs: dict[str, ParsedCert] = {}  # fingerprint -> first occurrence
+        self.homes: dict[str, list[str]] = defaultdict(list)  # fingerprint -> files holding it
+        self.by_subject: dict[bytes, list[ParsedCert]] = defaultdict(list)
+        self.keys: dict[bytes, tuple[str, ParsedKey]] = {}  # spki -> first occurrence
+        self.key_files: dict[bytes, list[str]] = defaultdict(list)
+        for name, contents in files:
+            for cert in contents.certs:
+                if cert.fingerprint not in self.certs:
+                    self.certs[cert.fingerprint] = cert
+                    self.by_subject[cert.subject_der].append(cert)
+                self.homes[cert.fingerprint].append(name)
+            for key in contents.keys:
+                self.keys.setdefault(key.spki, (name, key))
+                self.key_files[key.spki].append(name)
+
+    def pair(self) -> FolderResult:
+        servable: list[Servable] = []
+        rows: list[InventoryRow] = []
+        used: set[bytes] = set()
+        for cert in self.certs.values():
+            if cert.is_ca:
+                continue  # chain material, never a leaf
+            found = self.keys.get(cert.spki)
+            home = self._home(cert)
+            if found is None:
+                rows.append(_cert_row(cert, (home,), "key-mismatch", "certificate has no private key in its folder"))
+                continue
+            used.add(cert.spki)
+            key_file, key = found
+            if not is_supported_key_type(cert.key_type):
+                why = f"unsupported key {cert.key_type} ({_SUPPORTED})"
+                rows.append(_cert_row(cert, (home, key_file), f"unreadable: {why}"))
+                continue
+            servable.append(self._servable(cert, home, key_file, key))
+        for spki, (key_file, key) in self.keys.items():
+            if spki not in used:
+                rows.append(self._orphan_key_row(spki, key_file, key))
+        return FolderResult(tuple(servable), tuple(rows))
+
+    def _home(self, cert: ParsedCert) -> str:
+        """The file that holds the leaf with the most certificates next to it (fullchain.pem over cert.pem)."""
+        return max(self.homes[cert.fingerprint], key=lambda name: (len(self.file_certs[name]), _reverse(name)))
+
+    def _servable(self, leaf: ParsedCert, home: str, key_file: str, key: ParsedKey) -> Servable:
+        chain = self._chain(leaf, home)
+        chain_files = [home if home in self.homes[c.fingerprint] else self.homes[c.fingerprint][0] for c in chain]
+        files = tuple(dict.fromkeys([home, key_file, *chain_files]))
+        pem = serialization.Encoding.PEM
+        entry = CertEntry(
+            id=leaf.fingerprint,
+            cert_file=self.root / home,
+            key_file=self.root / key_file,
+            names=leaf.names,
+            key_type=leaf.key_type,
+            subject=leaf.cert.subject.rfc4514_string(),
+            issuer=leaf.cert.issuer.rfc4514_string(),
+            serial=leaf.cert.serial_number,
+            not_before=leaf.not_before,
+            not_after=leaf.not_after,
+            chain_pem=b"".join(c.cert.public_bytes(pem) for c in (leaf, *chain)),
+            key_pem=key.pkcs8_pem,
+        )
+        return Servable(entry, files, short_name(leaf), self._order_note(home, (leaf, *chain)))
+
+    def _chain(self, leaf: ParsedCert, home: str) -> tuple[ParsedCert, ...]:
+        """Intermediates from leaf towards the root, excluding self-issued roots (clients have them).
+
+        Among several candidate issuers: one in the leaf's own file first, then one whose signature
+        verifies, then the latest not-after (renewed or cross-signed intermediates).
+        """
+        chain: list[ParsedCert] = []
+        seen = {leaf.fingerprint}
+        current = leaf
+        while len(chain) < _MAX_CHAIN and not current.is_self_issued:
+            candidates = [
+                c
+                for c in self.by_subject.get(current.issuer_der, ())
+                if c.fingerprint not in seen and not c.is_self_issued
+            ]
+            if not candidates:
+                break
+            child = current
+            current = max(
+                candidates,
+                key=lambda c: (
+                    home in self.homes[c.fingerprint],
+                    len(candidates) == 1 or _issued(child, c),
+                    c.not_after,
+                ),
+            )
+            chain.append(current)
+            seen.add(current.fingerprint)
+        return tuple(chain)
+
+    def _order_note(self, home: str, chain: tuple[ParsedCert, ...]) -> str:
+        positions = {c.fingerprint: i for i, c in enumerate(self.file_certs[home])}
+        order = [positions[c.fingerprint] for c in chain if c.fingerprint in positions]
+        return "" if order == sorted(order) else f"chain in {home} reordered leaf first"
+
+    def _orphan_key_row(self, spki: bytes, key_file: str, key: ParsedKey) -> InventoryRow:
+        files = tuple(dict.fromkeys(self.key_files[spki]))
+        ca = next((c for c in self.certs.values() if c.spki == spki), None)
+        if ca is not None:
+            note = f"key belongs to CA certificate {ca.cert.subject.rfc4514_string()}, which is never served"
+        else:
+            note = "private key matches no certificate in its folder"
+        return InventoryRow(files, (), key.key_type, "", None, "key-mismatch", note)
+
+
+def _cert_row(cert: ParsedCert, files: tuple[str, ...], state: str, note: str = "") -> InventoryRow:
+    return InventoryRow(
+        tuple(dict.fromkeys(files)), cert.names, cert.key_type, short_name(cert), cert.not_after, state, note
+    )
+
+
+def short_name(cert: ParsedCert) -> str:
+    """The issuer as a table cell: its CN, else its O, else the full RFC 4514 string."""
+    for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATION_NAME):
+        values = [a.value for a in cert.cert.issuer.get_attributes_for_oid(oid) if isinstance(a.value, str)]
+        if values:
+            return values[0]
+    return cert.cert.issuer.rfc4514_string()
+
+
+def _issued(child: ParsedCert, issuer: ParsedCert) -> bool:
+    try:
+        child.cert.verify_directly_issued_by(issuer.cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def _reverse(name: str) -> tuple[int, ...]:
+    """Sort key that makes `max` prefer the alphabetically first file on ties."""
+    return tuple(-ord(ch) for ch in name)

@@ -1,0 +1,144 @@
+"""The fields of the rule language (Cloudflare names): type, phase and how to read each from a request.
+
+`FIELDS` maps a field name to a `FieldSpec`. A getter takes the per-request `Ctx` and returns the value
+(see `lang.types` for the run-time representation). Getters are lazy and shared: derived structures such
+as the parsed query or the body form are computed once per request in `ctx.memo`, and only when a rule
+reads them. Fields of phase "body" read `view.body` (treated as empty before the body is read).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from edge.waf import forms
+from edge.waf.lang.types import BOOL, INT, IP, STR, STR_ARRAY, STR_MAP, Type
+from edge.waf.request import RequestView
+
+Memo = dict[Any, Any]
+
+
+class Ctx:
+    """Per-request evaluation context: the request view and a memo of values already computed."""
+
+    __slots__ = ("memo", "view")
+
+    def __init__(self, view: RequestView) -> None:
+        self.view = view
+        self.memo: Memo = {}
+
+
+Getter = Callable[[Ctx], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    type: Type
+    phase: str
+    get: Getter
+
+
+def _shared(key: str, compute: Callable[[RequestView], Any]) -> Getter:
+    def get(ctx: Ctx) -> Any:
+        memo = ctx.memo
+        value = memo.get(key, memo)
+        if value is memo:
+            value = memo[key] = compute(ctx.view)
+        return value
+
+    return get
+
+
+def _as_map(pairs: forms.Pairs) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name, []).append(value)
+    return {name: tuple(values) for name, values in out.items()}
+
+
+def _path(view: RequestView) -> str:
+    return view.target.partition("?")[0]
+
+
+def _query(view: RequestView) -> str:
+    return view.target.partition("?")[2]
+
+
+def _ip(view: RequestView) -> object:
+    try:
+        addr = ipaddress.ip_address(view.client_ip.strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        return addr.ipv4_mapped
+    return addr
+
+
+def _body_text(view: RequestView) -> str:
+    return (view.body or b"").decode("utf-8", "replace")
+
+
+def _body_mime(view: RequestView) -> str:
+    return forms.media_type(view.header("content-type"))
+
+
+_args = _shared("args", lambda v: forms.parse_query(_query(v)))
+_cookies = _shared("cookies", lambda v: forms.parse_cookies(v.headers))
+_form = _shared("form", lambda v: forms.parse_body(v.header("content-type"), v.body or b""))
+
+
+def _map_of(pairs: Getter) -> Getter:
+    return lambda ctx: _as_map(pairs(ctx))
+
+
+def _names_of(pairs: Getter) -> Getter:
+    return lambda ctx: tuple(name for name, _ in pairs(ctx))
+
+
+def _values_of(pairs: Getter) -> Getter:
+    return lambda ctx: tuple(value for _, value in pairs(ctx))
+
+
+def _view(read: Callable[[RequestView], Any]) -> Getter:
+    return lambda ctx: read(ctx.view)
+
+
+def _headers(ctx: Ctx) -> list[tuple[str, str]]:
+    return ctx.view.headers
+
+
+_SPECS: tuple[tuple[str, Type, str, Getter], ...] = (
+    ("http.host", STR, "head", _view(lambda v: v.host)),
+    ("http.request.method", STR, "head", _view(lambda v: v.method)),
+    ("http.request.version", STR, "head", _view(lambda v: v.version)),
+    ("http.request.uri", STR, "head", _view(lambda v: v.target)),
+    ("http.request.uri.path", STR, "head", _view(_path)),
+    ("http.request.uri.query", STR, "head", _view(_query)),
+    ("http.request.uri.args", STR_MAP, "head", _map_of(_args)),
+    ("http.request.uri.args.names", STR_ARRAY, "head", _names_of(_args)),
+    ("http.request.uri.args.values", STR_ARRAY, "head", _values_of(_args)),
+    ("http.request.full_uri", STR, "head", _view(lambda v: f"{v.scheme}://{v.host}{v.target}")),
+    ("http.request.headers", STR_MAP, "head", _map_of(_headers)),
+    ("http.request.headers.names", STR_ARRAY, "head", _names_of(_headers)),
+    ("http.request.headers.values", STR_ARRAY, "head", _values_of(_headers)),
+    ("http.request.cookies", STR_MAP, "head", _map_of(_cookies)),
+    ("http.user_agent", STR, "head", _view(lambda v: v.header("user-agent") or "")),
+    ("http.referer", STR, "head", _view(lambda v: v.header("referer") or "")),
+    ("http.request.body.raw", STR, "body", _view(_body_text)),
+    ("http.request.body.size", INT, "body", _view(lambda v: v.body_size or len(v.body or b""))),
+    ("http.request.body.truncated", BOOL, "body", _view(lambda v: v.body_truncated)),
+    ("http.request.body.form", STR_MAP, "body", _map_of(_form)),
+    ("http.request.body.form.names", STR_ARRAY, "body", _names_of(_form)),
+    ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form)),
+    ("http.request.body.mime", STR, "body", _view(_body_mime)),
+    ("ip.src", IP, "head", _view(_ip)),
+    ("ssl", BOOL, "head", _view(lambda v: v.scheme == "https")),
+    ("tls.sni", STR, "head", _view(lambda v: v.sni or "")),
+    ("tls.version", STR, "head", _view(lambda v: v.tls_version or "")),
+    ("tls.client.subject", STR, "head", _view(lambda v: v.client_subject)),
+)
+
+FIELDS: dict[str, FieldSpec] = {name: FieldSpec(name, type_, phase, get) for name, type_, phase, get in _SPECS}

@@ -1,0 +1,144 @@
+"""String transformations of the rule language (`url_decode`, `html_decode`, ...), one small function each.
+
+Every transformation is `str -> str`, total (it never raises: on undecodable input it returns what it can,
+at worst its input unchanged) and cheap on input it has nothing to do with (a fast path checks for the
+characters it works on). `TRANSFORMS` registers them by rule-language name.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import html
+import re
+from collections.abc import Callable
+from urllib.parse import unquote_to_bytes
+
+MAX_DECODE_ROUNDS = 8
+_PERCENT_U = re.compile(r"%u([0-9A-Fa-f]{4})")
+_OVERLONG2 = re.compile(rb"[\xc0\xc1][\x80-\xbf]")
+_OVERLONG3 = re.compile(rb"\xe0[\x80-\x9f][\x80-\xbf]")
+_WHITESPACE = re.compile(r"\s+")
+_C_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.DOTALL)
+_HTML_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
+_LINE_COMMENT = re.compile(r"(?:--|#)[^\n]*")
+_B64_JUNK = re.compile(r"[^A-Za-z0-9+/_-]")
+
+
+def lower(s: str) -> str:
+    return s.lower()
+
+
+def upper(s: str) -> str:
+    return s.upper()
+
+
+def _overlong(m: re.Match[bytes]) -> bytes:
+    b = m.group(0)
+    if len(b) == 2:
+        return bytes([((b[0] & 0x1F) << 6) | (b[1] & 0x3F)])
+    code = ((b[0] & 0x0F) << 12) | ((b[1] & 0x3F) << 6) | (b[2] & 0x3F)
+    return chr(code).encode("utf-8")
+
+
+def _url_decode_once(s: str) -> str:
+    if "%u" in s or "%U" in s:
+        s = _PERCENT_U.sub(lambda m: chr(int(m.group(1), 16)), s)
+    raw = unquote_to_bytes(s.replace("+", " "))
+    if b"\xc0" in raw or b"\xc1" in raw or b"\xe0" in raw:
+        raw = _OVERLONG3.sub(_overlong, _OVERLONG2.sub(_overlong, raw))
+    return raw.decode("utf-8", "replace")
+
+
+def url_decode(s: str) -> str:
+    """Percent-decoding (`+` as space, `%uXXXX`, overlong UTF-8 such as `%c0%af` -> `/`), repeated until stable."""
+    for _ in range(MAX_DECODE_ROUNDS):
+        if "%" not in s and "+" not in s:
+            return s
+        decoded = _url_decode_once(s)
+        if decoded == s:
+            return s
+        s = decoded
+    return s
+
+
+def html_decode(s: str) -> str:
+    """HTML character references: named (`&lt;`), decimal (`&#60;`) and hex (`&#x3c;`), as browsers read them."""
+    return html.unescape(s) if "&" in s else s
+
+
+def base64_decode(s: str) -> str:
+    """Base64 (standard or URL-safe, padding optional, junk characters ignored); input unchanged when invalid."""
+    data = _B64_JUNK.sub("", s)
+    if not data:
+        return s
+    data = data.replace("-", "+").replace("_", "/")
+    data += "=" * (-len(data) % 4)
+    try:
+        return base64.b64decode(data, validate=False).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        return s
+
+
+def normalize_path(s: str) -> str:
+    """Backslashes to `/`, then `//`, `/./` and `/../` resolved (never above the root); a trailing `/` kept."""
+    s = s.replace("\\", "/")
+    if "/." not in s and "//" not in s and not s.startswith("."):
+        return s
+    absolute = s.startswith("/")
+    trailing = s.endswith("/") or s.endswith("/.") or s.endswith("/..")
+    out: list[str] = []
+    for part in s.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if out and out[-1] != "..":
+                out.pop()
+            elif not absolute:
+                out.append("..")
+            continue
+        out.append(part)
+    path = ("/" if absolute else "") + "/".join(out)
+    if trailing and out:
+        path += "/"
+    return path or ("/" if absolute else "")
+
+
+def compress_whitespace(s: str) -> str:
+    """Every run of whitespace becomes one space."""
+    return _WHITESPACE.sub(" ", s)
+
+
+def remove_whitespace(s: str) -> str:
+    return _WHITESPACE.sub("", s)
+
+
+def remove_comments(s: str) -> str:
+    """C comments `/* */` become one space (so `UNION/**/SELECT` reads `UNION SELECT`); `<!-- -->` too;
+    SQL `--` and shell/MySQL `#` comments are removed to the end of the line. Unterminated comments run to the end.
+    """
+    if "/*" in s:
+        s = _C_COMMENT.sub(" ", s)
+    if "<!--" in s:
+        s = _HTML_COMMENT.sub(" ", s)
+    if "--" in s or "#" in s:
+        s = _LINE_COMMENT.sub("", s)
+    return s
+
+
+def remove_nulls(s: str) -> str:
+    return s.replace("\x00", "") if "\x00" in s else s
+
+
+TRANSFORMS: dict[str, Callable[[str], str]] = {
+    "lower": lower,
+    "upper": upper,
+    "url_decode": url_decode,
+    "html_decode": html_decode,
+    "base64_decode": base64_decode,
+    "normalize_path": normalize_path,
+    "compress_whitespace": compress_whitespace,
+    "remove_whitespace": remove_whitespace,
+    "remove_comments": remove_comments,
+    "remove_nulls": remove_nulls,
+}
