@@ -20,6 +20,7 @@ class ConnectionInfo:
     sni: str | None = None
     tls_version: str | None = None
     client_subject: str = ""
+    client_cert: Any = None  # the verified client leaf (cryptography x509.Certificate) when mTLS is on
     closed: bool = False
     transport: Any = None
 

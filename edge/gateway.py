@@ -81,6 +81,9 @@ class Gateway:
         if conn_info.sni is not None and conn_info.sni != ex.host and state.sites.match(conn_info.sni) is not site:
             return 421
         ex.site = site
+        if not site.accepts_client(conn_info.client_cert):
+            ex.error = "client certificate missing or not issued by the site's client_ca"
+            return 403
         return None
 
     def limits_phase(self, ex: Exchange, body_length: int) -> int | None:
@@ -101,6 +104,7 @@ class Gateway:
         if scope["query_string"]:
             target = target + b"?" + scope["query_string"]
         has_body = chunked or _has_length(scope["headers"])
+        conn_info: ConnectionInfo = scope.get("extensions", {}).get("edge", _NO_CONNECTION)
         head = request_head(
             ex.method,
             target,
@@ -109,6 +113,7 @@ class Gateway:
             trusted_peer=state.clients.is_trusted(ex.peer),
             host=host,
             chunked=chunked,
+            extra=((b"x-client-cert-subject", conn_info.client_subject.encode()),) if conn_info.client_subject else (),
         )
         pool = site.balancer.pick(ex.client_ip)
         ex.origin = pool.origin.url

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 
 from edge.runtime import Runtime
 from edge.tls.sni import CertStateRef, load_cert_state
@@ -17,6 +18,7 @@ from edge.watch import Watch, files_in
 log = logging.getLogger("edge.reload")
 
 CERT_PATTERNS = ("*.pem", "*.crt", "*.cer", "*.key")
+EXPIRY_WARNING = timedelta(days=14)
 
 
 class Reloader:
@@ -32,12 +34,24 @@ class Reloader:
         for watch in self.watches:
             watch.prime()
             watch.start()
+        self._clock = asyncio.get_running_loop().create_task(self._certificate_clock())
 
     async def stop(self) -> None:
+        self._clock.cancel()
         await asyncio.gather(*(watch.stop() for watch in self.watches))
 
+    async def _certificate_clock(self) -> None:
+        """Reload when a certificate becomes valid or expires (the choice changes) and re-warn every 6 hours."""
+        while True:
+            state = self.certs.state
+            wait = 6 * 3600.0
+            if state is not None and state.store.next_change is not None:
+                wait = min(wait, max(1.0, (state.store.next_change - datetime.now(UTC)).total_seconds() + 1))
+            await asyncio.sleep(wait)
+            await self.reload_certs()
+
     async def reload_certs(self) -> None:
-        state = await asyncio.to_thread(load_cert_state, self.runtime.state.config)
+        state = await asyncio.to_thread(load_cert_state, self.runtime.state.config, self.certs.state)
         self.certs.swap(state)
         self.report_certs(initial=False)
 
@@ -54,6 +68,32 @@ class Reloader:
                 "certificates %s: %d served, %d problem(s)", "loaded" if initial else "reloaded", served, len(problems)
             )
         self.runtime.record_reload("certs", ok=not problems, errors=problems, served=served)
+        self.warn_expiry()
         for entry in store.entries:
             for name in entry.names:
                 self.runtime.metrics.set("edge_cert_not_after_seconds", (("name", name),), entry.not_after.timestamp())
+
+    def warn_expiry(self) -> None:
+        """Warn 14 days ahead for each served certificate, loudly while an expired one is all a name has."""
+        state = self.certs.state
+        assert state is not None
+        now = datetime.now(UTC)
+        for name in sorted(state.store.names()):
+            chosen = state.store.choose(name if not name.startswith("*.") else "x" + name[1:])
+            for entry in chosen:
+                left = entry.not_after - now
+                if left.total_seconds() < 0:
+                    log.error(
+                        "SERVING AN EXPIRED CERTIFICATE for %s (%s, expired %s): nothing valid covers the name",
+                        name,
+                        entry.cert_file,
+                        entry.not_after.isoformat(),
+                    )
+                elif left < EXPIRY_WARNING:
+                    log.warning(
+                        "certificate for %s (%s) expires in %d day(s), on %s",
+                        name,
+                        entry.cert_file,
+                        left.days,
+                        entry.not_after.isoformat(),
+                    )

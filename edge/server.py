@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from cryptography import x509
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from edge.admin import build_admin
@@ -46,7 +47,10 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         if ssl_object is not None:
             info.sni = getattr(ssl_object, "edge_sni", None)
             info.tls_version = ssl_object.version()
-            info.client_subject = _subject(ssl_object.getpeercert())
+            der = ssl_object.getpeercert(binary_form=True)
+            if der:
+                info.client_cert = x509.load_der_x509_certificate(der)
+                info.client_subject = info.client_cert.subject.rfc4514_string()
         self.edge_info = info
         self.edge_extensions: dict[str, object] = {
             "edge": info,
@@ -60,18 +64,6 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.edge_info.closed = True
         super().connection_lost(exc)
-
-
-def _subject(cert: Any) -> str:
-    """RFC 4514-like text of a verified client certificate's subject ("" without one)."""
-    if not cert:
-        return ""
-    parts = []
-    for rdn in reversed(cert.get("subject", ())):
-        for key, value in rdn:
-            short = {"commonName": "CN", "organizationName": "O", "organizationalUnitName": "OU", "countryName": "C"}
-            parts.append(f"{short.get(key, key)}={value}")
-    return ",".join(parts)
 
 
 def bind(listen: Listen) -> socket.socket:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 
 from edge.config import SiteConfig
 from edge.proxy.balancer import BALANCERS, Balancer
@@ -21,6 +25,7 @@ class Site:
     balancer: Balancer
     origin_authorities: frozenset[bytes]
     hsts: bytes
+    client_cas: tuple[x509.Certificate, ...] = ()
 
     @classmethod
     def build(cls, index: int, config: SiteConfig) -> Site:
@@ -37,11 +42,34 @@ class Site:
             balancer=BALANCERS[config.balance](pools),
             origin_authorities=authorities,
             hsts=config.hsts.encode("latin-1"),
+            client_cas=_load_cas(config.client_ca) if config.client_ca else (),
         )
+
+    def accepts_client(self, leaf: x509.Certificate | None) -> bool:
+        """mTLS: True when the site needs no client certificate, or the verified one was issued by its CA.
+
+        The handshake already verified the chain against the union of all sites' CAs (one listener serves
+        them all); this narrows it to this site's own CA.
+        """
+        if not self.client_cas:
+            return True
+        if leaf is None:
+            return False
+        for ca in self.client_cas:
+            try:
+                leaf.verify_directly_issued_by(ca)
+            except (ValueError, TypeError, InvalidSignature):
+                continue
+            return True
+        return False
 
     def close(self) -> None:
         for pool in self.pools:
             pool.close()
+
+
+def _load_cas(path: Path) -> tuple[x509.Certificate, ...]:
+    return tuple(x509.load_pem_x509_certificates(path.read_bytes()))
 
 
 def _origin_context(config: SiteConfig) -> ssl.SSLContext:

@@ -55,10 +55,11 @@ class CertStore:
 def load_store(folder: Path, *, key_password: bytes | None = None, now: datetime | None = None) -> CertStore:
     """Read every certificate file under `folder` (and its direct subfolders) into a CertStore.
 
-    `now` (aware UTC; default: the current time) decides validity for the choice and the states.
+    `now` (default: the current time; a naive value is taken as UTC) decides validity for the choice and
+    the states.
     Never raises for bad files or a missing folder: those become rows and problems.
     """
-    now = now or datetime.now(UTC)
+    now = datetime.now(UTC) if now is None else now if now.tzinfo else now.replace(tzinfo=UTC)
     rows: list[InventoryRow] = []
     servable: list[Servable] = []
     for names in _scan(folder, rows):
@@ -96,7 +97,6 @@ def load_store(folder: Path, *, key_password: bytes | None = None, now: datetime
 def _scan(folder: Path, rows: list[InventoryRow]) -> Iterator[list[str]]:
     """Yield the sorted relative file names of the folder itself, then of each direct subfolder.
 
-
     Hidden entries are skipped (Kubernetes' `..data` twin of a mounted secret, editors' temp files, our
     own atomic-write temp files), and so is `dev-ca`. Symlinks are followed.
     """
@@ -119,7 +119,9 @@ def _scan(folder: Path, rows: list[InventoryRow]) -> Iterator[list[str]]:
 
 def _is_cert_file(path: Path) -> bool:
     # A dangling symlink still counts: it is reported unreadable instead of silently vanishing.
-    return not path.name.startswith(".") and path.suffix.lower() in SUFFIXES and (path.is_file() or path.is_symlink())
+    if path.name.startswith(".") or path.suffix.lower() not in SUFFIXES:
+        return False
+    return path.is_file() or (path.is_symlink() and not path.exists())
 
 
 def _entry_rows(
@@ -197,3 +199,46 @@ def _names_cell(names: tuple[str, ...], shown: int = 4) -> str:
         return "-"
     more = f" (+{len(names) - shown})" if len(names) > shown else ""
     return ",".join(names[:shown]) + more
+
+
+def keep_last_good(previous: CertStore, current: CertStore) -> CertStore:
+    """`current`, plus the entries of `previous` whose files are now unreadable or mismatched.
+
+    This is the promise that no mistake in a file takes a working site down: a half-written PEM, a
+    certificate replaced without its key or a key replaced by the wrong one keeps the last good version
+    in service (its row says so) until the file parses and pairs again. Deleted files are not kept.
+    """
+    broken = {current.folder / name for row in current.rows if row.is_problem for name in row.files}
+    have = {entry.id for entry in current.entries}
+    carried = [
+        entry
+        for entry in previous.entries
+        if entry.id not in have and (entry.cert_file in broken or entry.key_file in broken)
+    ]
+    if not carried:
+        return current
+    entries = current.entries + tuple(carried)
+    exact, wildcard = build_index(entries, current.loaded_at)
+    kept_rows = tuple(
+        InventoryRow(
+            (entry.cert_file.relative_to(current.folder).as_posix(),),
+            entry.names,
+            entry.key_type,
+            entry.issuer,
+            entry.not_after,
+            "served",
+            "last good version: the file on disk is broken now (see its row)",
+        )
+        for entry in carried
+    )
+    return CertStore(
+        folder=current.folder,
+        loaded_at=current.loaded_at,
+        entries=entries,
+        rows=tuple(sorted(current.rows + kept_rows, key=lambda row: (row.files, row.state))),
+        problems=current.problems,
+        fingerprint=_fingerprint(entries, exact, wildcard),
+        next_change=current.next_change,
+        exact=MappingProxyType(exact),
+        wildcard=MappingProxyType(wildcard),
+    )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import platform
 import tempfile
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -81,7 +82,7 @@ def _load_or_create_ca(ca_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurve
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "edge development CA"),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"edge development CA {os.uname().nodename}"[:64]),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"edge development CA {platform.node()}"[:64]),
         ]
     )
     now = datetime.now(UTC)

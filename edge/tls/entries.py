@@ -49,7 +49,9 @@ class CertEntry:
         return self.not_before <= now <= self.not_after
 
     def __repr__(self) -> str:  # never print key material into logs or tracebacks
-        return f"CertEntry(id={self.id[:16]}…, names={self.names!r}, key_type={self.key_type!r}, file={self.cert_file})"
+        return (
+            f"CertEntry(id={self.id[:16]}..., names={self.names!r}, key_type={self.key_type!r}, file={self.cert_file})"
+        )
 
 
 @dataclass(frozen=True, slots=True)

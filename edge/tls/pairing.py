@@ -89,7 +89,7 @@ class _Folder:
 
     def _home(self, cert: ParsedCert) -> str:
         """The file that holds the leaf with the most certificates next to it (fullchain.pem over cert.pem)."""
-        return max(self.homes[cert.fingerprint], key=lambda name: (len(self.file_certs[name]), _reverse(name)))
+        return min(self.homes[cert.fingerprint], key=lambda name: (-len(self.file_certs[name]), name))
 
     def _servable(self, leaf: ParsedCert, home: str, key_file: str, key: ParsedKey) -> Servable:
         chain = self._chain(leaf, home)
@@ -129,18 +129,15 @@ class _Folder:
             ]
             if not candidates:
                 break
-            child = current
-            current = max(
-                candidates,
-                key=lambda c: (
-                    home in self.homes[c.fingerprint],
-                    len(candidates) == 1 or _issued(child, c),
-                    c.not_after,
-                ),
-            )
+            current = self._best_issuer(current, candidates, home)
             chain.append(current)
             seen.add(current.fingerprint)
         return tuple(chain)
+
+    def _best_issuer(self, child: ParsedCert, candidates: list[ParsedCert], home: str) -> ParsedCert:
+        if len(candidates) == 1:
+            return candidates[0]
+        return max(candidates, key=lambda c: (home in self.homes[c.fingerprint], _issued(child, c), c.not_after))
 
     def _order_note(self, home: str, chain: tuple[ParsedCert, ...]) -> str:
         positions = {c.fingerprint: i for i, c in enumerate(self.file_certs[home])}
@@ -178,8 +175,3 @@ def _issued(child: ParsedCert, issuer: ParsedCert) -> bool:
     except (ValueError, TypeError, InvalidSignature):
         return False
     return True
-
-
-def _reverse(name: str) -> tuple[int, ...]:
-    """Sort key that makes `max` prefer the alphabetically first file on ties."""
-    return tuple(-ord(ch) for ch in name)

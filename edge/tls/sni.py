@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edge.config import Config
-from edge.tls.certstore import CertStore, load_store
+from edge.tls.certstore import CertStore, keep_last_good, load_store
 from edge.tls.contexts import ContextCache, TlsSettings
 
 log = logging.getLogger("edge.tls")
@@ -44,9 +44,14 @@ def key_password(config: Config) -> bytes | None:
     return value.encode() if value else None
 
 
-def load_cert_state(config: Config) -> CertState:
-    """Scan the certificate folder now; never raises for bad files (they are rows of the store)."""
+def load_cert_state(config: Config, previous: CertState | None = None) -> CertState:
+    """Scan the certificate folder now; never raises for bad files (they are rows of the store).
+
+    With `previous`, certificates whose files broke since then stay served (`keep_last_good`).
+    """
     store = load_store(config.tls.certs, key_password=key_password(config))
+    if previous is not None:
+        store = keep_last_good(previous.store, store)
     return CertState(store=store, contexts=ContextCache(store, tls_settings(config)), default=config.tls.default)
 
 

@@ -70,7 +70,9 @@ def make_ca(
 ) -> Issued:
     """A root CA, or an intermediate when `issuer` is given."""
     key = key or new_key("p256")
-    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test"), x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test"), x509.NameAttribute(NameOID.COMMON_NAME, name)]
+    )
     signer = issuer.key if issuer else key
     cert = (
         x509.CertificateBuilder()
@@ -81,9 +83,7 @@ def make_ca(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(signer, _sign_hash(signer))
     )
@@ -158,7 +158,9 @@ def write(path: Path, *parts: bytes, mode: int = 0o644) -> Path:
     return path
 
 
-def write_certbot(root: Path, live: Path, name: str, leaf: Issued, chain: Sequence[Issued], generation: int = 1) -> Path:
+def write_certbot(
+    root: Path, live: Path, name: str, leaf: Issued, chain: Sequence[Issued], generation: int = 1
+) -> Path:
     """certbot's layout: `archive/NAME/*N.pem` files and `live/NAME/*.pem` relative symlinks to them."""
     archive = root / "archive" / name
     chain_pem = b"".join(c.pem for c in chain)

@@ -197,3 +197,14 @@ def test_format_table(tmp_path: Path) -> None:
     assert lines[1].index("ECDSA-P256") == lines[0].index("KEY")
     assert lines[2].index("unreadable: neither PEM") == lines[0].index("STATE")
     assert all(line == line.rstrip() for line in lines)
+
+
+def test_naive_now_is_taken_as_utc(tmp_path: Path) -> None:
+    _add(tmp_path, "a.pem", ["a.example.test"], not_before=NOW - DAY, not_after=NOW + DAY)
+    assert _states(load_store(tmp_path, now=(NOW + 2 * DAY).replace(tzinfo=None))) == {"a.pem": "expired"}
+
+
+def test_entry_repr_never_shows_key_material(tmp_path: Path) -> None:
+    _add(tmp_path, "a.pem", ["a.example.test"])
+    (entry,) = load_store(tmp_path).entries
+    assert "PRIVATE" not in repr(entry) and "a.example.test" in repr(entry)

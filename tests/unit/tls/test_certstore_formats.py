@@ -29,7 +29,9 @@ CA = make_ca()
         ("ed25519", "pkcs8-encrypted", "Ed25519"),
     ],
 )
-def test_key_formats_and_types_in_one_combined_file(tmp_path: Path, kind: KeyKind, fmt: KeyFormat, key_type: str) -> None:
+def test_key_formats_and_types_in_one_combined_file(
+    tmp_path: Path, kind: KeyKind, fmt: KeyFormat, key_type: str
+) -> None:
     leaf = make_leaf(CA, ["a.example.test"], kind=kind)
     write(tmp_path / "site.pem", leaf.pem, key_bytes(leaf.key, fmt), mode=0o600)
     store = load_store(tmp_path, key_password=b"secret")
@@ -67,7 +69,13 @@ def test_der_certificate_and_key(tmp_path: Path) -> None:
 def test_ignored_companion_blocks(tmp_path: Path) -> None:
     leaf = make_leaf(CA)
     params = b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"
-    write(tmp_path / "site.pem", b"Bag Attributes: junk text around blocks\n", leaf.pem, params, key_bytes(leaf.key, "sec1"))
+    write(
+        tmp_path / "site.pem",
+        b"Bag Attributes: junk text around blocks\n",
+        leaf.pem,
+        params,
+        key_bytes(leaf.key, "sec1"),
+    )
     assert [row.state for row in load_store(tmp_path).rows] == ["served"]
 
 

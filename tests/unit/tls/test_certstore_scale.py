@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 
 from edge.tls.certstore import load_store
 from edge.tls.contexts import ContextCache, TlsSettings
@@ -32,11 +32,14 @@ def test_thousand_certificates(tmp_path: Path) -> None:
             .serial_number(number + 1)
             .not_valid_before(NOW - DAY)
             .not_valid_after(NOW + (number + 1) * DAY)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name), x509.DNSName(f"*.s{number}.example.test")]), critical=False)
+            .add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(name), x509.DNSName(f"*.s{number}.example.test")]),
+                critical=False,
+            )
             .sign(ca.key, hashes.SHA256())
         )
         folder = tmp_path / f"site{number % 50}"
-        write(folder / f"{name}.crt", cert.public_bytes(x509.base.serialization.Encoding.PEM))
+        write(folder / f"{name}.crt", cert.public_bytes(serialization.Encoding.PEM))
     for number in range(50):
         write(tmp_path / f"site{number}" / "key.pem", key_pem)
     started = time.perf_counter()

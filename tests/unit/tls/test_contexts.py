@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ssl
 from pathlib import Path
 
@@ -101,7 +102,9 @@ def test_build_context_needs_entries() -> None:
         build_context([], TlsSettings())
 
 
-def test_private_key_files_are_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dual: tuple[CertStore, Issued, Issued]) -> None:
+def test_private_key_files_are_removed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dual: tuple[CertStore, Issued, Issued]
+) -> None:
     scratch = tmp_path / "shm"
     scratch.mkdir()
     monkeypatch.setattr(contexts, "_SHM", scratch)
@@ -110,13 +113,15 @@ def test_private_key_files_are_removed(tmp_path: Path, monkeypatch: pytest.Monke
     assert list(scratch.iterdir()) == []
 
 
-def test_private_key_files_are_removed_when_loading_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dual: tuple[CertStore, Issued, Issued]) -> None:
+def test_private_key_files_are_removed_when_loading_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dual: tuple[CertStore, Issued, Issued]
+) -> None:
     scratch = tmp_path / "shm"
     scratch.mkdir()
     monkeypatch.setattr(contexts, "_SHM", scratch)
     store, _, _ = dual
     other_key = key_bytes(new_key("p256"))
-    broken = type(store.entries[0])(**{**{f: getattr(store.entries[0], f) for f in store.entries[0].__dataclass_fields__}, "key_pem": other_key})
+    broken = dataclasses.replace(store.entries[0], key_pem=other_key)
     with pytest.raises(ssl.SSLError):
         build_context([broken], TlsSettings())
     assert list(scratch.iterdir()) == []

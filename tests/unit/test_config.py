@@ -1,0 +1,138 @@
+"""edge.toml loading: typed values, paths relative to the file, and errors that name the line and the fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge.config import ConfigError, Listen, parse_config
+from edge.units import parse_duration, parse_size
+
+MINIMAL = """\
+[server]
+https = "127.0.0.1:8443"
+
+[[site]]
+hosts = ["example.test", "*.example.test"]
+origins = ["http://127.0.0.1:9000", "https://app.internal"]
+"""
+
+
+def load(text: str) -> object:
+    return parse_config(text, Path("/srv/edge/edge.toml"))
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, Path("/srv/edge/edge.toml"))
+    return [str(p) for p in info.value.problems]
+
+
+def test_minimal_config_gets_defaults_and_relative_paths() -> None:
+    config = parse_config(MINIMAL, Path("/srv/edge/edge.toml"))
+    assert config.server.https == Listen("127.0.0.1", 8443)
+    assert config.tls.certs == Path("/srv/edge/certs")
+    assert config.waf.rules == Path("/srv/edge/rules")
+    assert config.waf.max_body == 1024 * 1024
+    site = config.sites[0]
+    assert site.hosts == ("example.test", "*.example.test")
+    assert [(o.scheme, o.host, o.port) for o in site.origins] == [
+        ("http", "127.0.0.1", 9000),
+        ("https", "app.internal", 443),
+    ]
+    assert site.origins[1].authority == "app.internal"
+
+
+def test_ipv6_listen_and_sizes_and_durations() -> None:
+    text = MINIMAL.replace('https = "127.0.0.1:8443"', 'https = "[::]:443"\ngrace = "1500ms"')
+    text += 'max_body = "2MiB"\ntimeouts = { connect = "250ms", read = "1m" }\n'
+    config = parse_config(text, Path("/x/edge.toml"))
+    assert config.server.https == Listen("::", 443)
+    assert config.server.grace == 1.5
+    site = config.sites[0]
+    assert site.max_body == 2 * 1024 * 1024
+    assert (site.connect_timeout, site.read_timeout) == (0.25, 60.0)
+
+
+def test_unknown_key_names_line_and_suggests() -> None:
+    text = MINIMAL + 'balanse = "round-robin"\n'
+    assert problems(text) == [
+        "/srv/edge/edge.toml:7: unknown key 'balanse' in [site] (did you mean 'balance'?)",
+    ]
+
+
+def test_unknown_key_in_second_site_and_nested_table() -> None:
+    text = MINIMAL + '\n[[site]]\nhosts = ["b.test"]\norigins = ["http://127.0.0.1:1"]\ntimeouts = { conect = "1s" }\n'
+    (message,) = problems(text)
+    assert message.startswith("/srv/edge/edge.toml:11: unknown key 'conect'")
+    assert "did you mean 'connect'" in message
+
+
+@pytest.mark.parametrize(
+    ("replace", "expected"),
+    [
+        ('https = "127.0.0.1:8443"', ':2: server.https: expected "host:port"'),
+        ('origins = ["http://127.0.0.1:9000", "https://app.internal"]', ":6: site.origins: expected an origin URL"),
+    ],
+)
+def test_bad_values_name_their_line(replace: str, expected: str) -> None:
+    broken = {
+        'https = "127.0.0.1:8443"': 'https = "127.0.0.1"',
+        'origins = ["http://127.0.0.1:9000", "https://app.internal"]': 'origins = ["ftp://x"]',
+    }[replace]
+    (message,) = problems(MINIMAL.replace(replace, broken))
+    assert expected in message
+
+
+def test_bad_choice_suggests_the_right_word() -> None:
+    (message,) = problems(MINIMAL + 'balance = "round_robin"\n')
+    assert ":7: site.balance: expected one of" in message and 'did you mean "round-robin"' in message
+
+
+def test_workers_out_of_range_and_bad_duration_are_both_reported() -> None:
+    text = MINIMAL.replace('https = "127.0.0.1:8443"', 'https = "127.0.0.1:8443"\nworkers = 0\ngrace = "ten"')
+    found = problems(text)
+    assert any(":3: server.workers: expected an integer from 1 to 256" in m for m in found)
+    assert any(":4: server.grace: expected a duration" in m for m in found)
+
+
+def test_toml_syntax_error_has_line() -> None:
+    (message,) = problems(MINIMAL + "hsts = \n")
+    assert message.startswith("/srv/edge/edge.toml:7: TOML syntax")
+
+
+def test_duplicate_host_across_sites() -> None:
+    text = MINIMAL + '\n[[site]]\nhosts = ["example.test"]\norigins = ["http://127.0.0.1:1"]\n'
+    (message,) = problems(text)
+    assert ":9: host 'example.test' is already served by site #1" in message
+
+
+def test_admin_off_loopback_needs_token() -> None:
+    text = MINIMAL.replace('https = "127.0.0.1:8443"', 'https = "127.0.0.1:8443"\nadmin = "0.0.0.0:9901"')
+    (message,) = problems(text)
+    assert "admin_token_env" in message
+    ok = text.replace('admin = "0.0.0.0:9901"', 'admin = "0.0.0.0:9901"\nadmin_token_env = "TOKEN"')
+    parse_config(ok, Path("/x/edge.toml"))
+
+
+def test_missing_required_pieces() -> None:
+    found = problems('[server]\nhttp = "127.0.0.1:80"\n')
+    assert any("missing the required key 'https'" in m for m in found)
+    assert any("no [[site]]" in m for m in found)
+
+
+@pytest.mark.parametrize(("text", "value"), [("1MiB", 1 << 20), ("512KiB", 512 << 10), (2048, 2048), ("1GiB", 1 << 30)])
+def test_sizes(text: object, value: int) -> None:
+    assert parse_size(text) == value
+
+
+@pytest.mark.parametrize("text", ["1 parsec", "-1", True, "MiB"])
+def test_bad_sizes(text: object) -> None:
+    with pytest.raises(ValueError, match="expected a size"):
+        parse_size(text)
+
+
+@pytest.mark.parametrize(("text", "value"), [("250ms", 0.25), ("3s", 3.0), ("5m", 300.0), ("1h", 3600.0), (2, 2.0)])
+def test_durations(text: object, value: float) -> None:
+    assert parse_duration(text) == value
