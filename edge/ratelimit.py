@@ -19,13 +19,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from limits import RateLimitItem
-from limits.aio.strategies import STRATEGIES, RateLimiter
+from limits.aio.strategies import STRATEGIES, FixedWindowRateLimiter, MovingWindowRateLimiter, SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from edge.config import RateLimitConfig
 
 log = logging.getLogger("edge.ratelimit")
+
+Strategy = FixedWindowRateLimiter | MovingWindowRateLimiter | SlidingWindowCounterRateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ class Limiter:
         self.config = config
         uri = config.storage if config.storage.startswith("async+") else "async+" + config.storage
         self.storage = storage_from_string(uri, wrap_exceptions=True)
-        self.strategy: RateLimiter = STRATEGIES[config.strategy](self.storage)
+        self.strategy: Strategy = STRATEGIES[config.strategy](self.storage)
         self.fail_open = config.on_storage_error == "allow"
         self._last_error_log = 0.0
 

@@ -95,11 +95,11 @@ def _map_of(pairs: Getter) -> Getter:
 
 
 def _names_of(pairs: Getter) -> Getter:
-    return lambda ctx: tuple(name for name, _ in pairs(ctx))
+    return lambda ctx: tuple([name for name, _ in pairs(ctx)])
 
 
 def _values_of(pairs: Getter) -> Getter:
-    return lambda ctx: tuple(value for _, value in pairs(ctx))
+    return lambda ctx: tuple([value for _, value in pairs(ctx)])
 
 
 def _view(read: Callable[[RequestView], Any]) -> Getter:

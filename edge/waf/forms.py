@@ -23,7 +23,9 @@ def parse_query(query: str) -> Pairs:
     for part in query.split("&", MAX_PAIRS)[:MAX_PAIRS]:
         if part:
             name, _, value = part.partition("=")
-            pairs.append((unquote_plus(name), unquote_plus(value)))
+            if "%" in part or "+" in part:
+                name, value = unquote_plus(name), unquote_plus(value)
+            pairs.append((name, value))
     return pairs
 
 

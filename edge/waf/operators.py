@@ -70,13 +70,13 @@ def wildcard_regex(pattern: str, *, strict: bool) -> str:
             i += 2
             continue
         if ch == "*":
-            parts.append(re2.escape("".join(literal)))
+            parts.append(str(re2.escape("".join(literal))))
             parts.append(".*")
             literal = []
         else:
             literal.append(ch)
         i += 1
-    parts.append(re2.escape("".join(literal)))
+    parts.append(str(re2.escape("".join(literal))))
     return ("(?s)" if strict else "(?is)") + "^" + "".join(parts) + "$"
 
 
@@ -134,7 +134,7 @@ def regex_of(op: str, lit: Any) -> str | None:
     if op == "matches" and isinstance(lit, str):
         return lit
     if op == "contains" and isinstance(lit, str) and lit:
-        return re2.escape(lit)
+        return str(re2.escape(lit))
     if op in ("wildcard", "strict wildcard") and isinstance(lit, str):
         return wildcard_regex(lit, strict=op == "strict wildcard")
     return None

@@ -44,3 +44,9 @@ STR_MAP = Type(Kind.MAP, STR_ARRAY)
 
 def array_of(elem: Type) -> Type:
     return Type(Kind.ARRAY, elem)
+
+
+def a(t: Type) -> str:
+    """`t` with its article: "a String", "an Int", "an IP address", "an Array<String>"."""
+    text = str(t)
+    return ("an " if text[0] in "AEIOU" else "a ") + text

@@ -1,0 +1,56 @@
+"""The `[[rule.test]]` examples of a rule set: `run_tests(ruleset) -> list[TestFailure]` (empty: all pass).
+
+A test's `match` means: the rule's own expression is true for that request (evaluated in isolation, not
+the whole chain, so skips and earlier blocks do not interfere). Body rules see the test's body.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge.waf.fields import Ctx
+from edge.waf.model import Rule, RuleSet, RuleTest
+from edge.waf.request import RequestView
+
+
+@dataclass(frozen=True, slots=True)
+class TestFailure:
+    """One failing example; `str()` is `file:line: message`, the form `edge check` prints."""
+
+    __test__ = False  # not a pytest test class
+
+    rule_id: str
+    index: int
+    file: str
+    line: int
+    request: str
+    expected: bool
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+def run_test(rule: Rule, test: RuleTest) -> bool:
+    """Whether `rule`'s expression is true for the test's request (evaluation errors count as false)."""
+    view = RequestView.from_request_line(test.request, headers=test.headers, body=test.body)
+    if view.body is None and rule.compiled.phase == "body":
+        view.body = b""
+    try:
+        return bool(rule.compiled.predicate(Ctx(view)))
+    except Exception:  # a test reports the failure instead of raising
+        return False
+
+
+def run_tests(ruleset: RuleSet) -> list[TestFailure]:
+    """Every embedded example of every rule; the failures, in file order."""
+    failures: list[TestFailure] = []
+    for rule in ruleset.rules:
+        for n, test in enumerate(rule.tests):
+            got = run_test(rule, test)
+            if got != test.match:
+                want = "match" if test.match else "no match"
+                found = "it matched" if got else "it did not match"
+                message = f"rule '{rule.id}' test {n + 1} ({test.request!r}): expected {want}, {found}"
+                failures.append(TestFailure(rule.id, n, rule.file, test.line, test.request, test.match, message))
+    return failures

@@ -1,0 +1,127 @@
+"""The fields: each one read from a request, lazily, and the decoders behind them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from edge.waf import forms
+from edge.waf.compiler import Compiler
+from edge.waf.fields import FIELDS, Ctx
+from edge.waf.request import RequestView
+
+Ev = Callable[..., bool]
+HEADERS = [
+    "Host: Shop.Example:8443",
+    "User-Agent: curl/8",
+    "Referer: https://ref.example/",
+    "Cookie: session=abc; theme=dark",
+    "Cookie: extra=1",
+    "X-Multi: one",
+    "X-Multi: two",
+]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'http.host eq "shop.example"',
+        'http.request.method eq "GET"',
+        'http.request.version eq "HTTP/1.1"',
+        'http.request.uri eq "/p/a%20th?a=1&b=x+y&b=%3Cz%3E&flag"',
+        'http.request.uri.path eq "/p/a%20th"',
+        'http.request.uri.query eq "a=1&b=x+y&b=%3Cz%3E&flag"',
+        'http.request.uri.args["b"][0] eq "x y"',
+        'http.request.uri.args["b"][1] eq "<z>"',
+        'http.request.uri.args["flag"][0] eq ""',
+        'len(http.request.uri.args["none"]) eq 0',
+        'http.request.uri.args.names[3] eq "flag"',
+        'http.request.uri.args.values[2] eq "<z>"',
+        'http.request.full_uri eq "https://shop.example/p/a%20th?a=1&b=x+y&b=%3Cz%3E&flag"',
+        'http.request.headers["x-multi"][1] eq "two"',
+        'any(http.request.headers.names[*] eq "referer")',
+        'any(http.request.headers.values[*] eq "curl/8")',
+        'http.request.cookies["theme"][0] eq "dark"',
+        'http.request.cookies["extra"][0] eq "1"',
+        'http.user_agent eq "curl/8"',
+        'http.referer eq "https://ref.example/"',
+        "ip.src eq 127.0.0.1",
+        "ssl",
+        'tls.sni eq ""',
+        'tls.version eq ""',
+        'tls.client.subject eq ""',
+    ],
+)
+def test_head_fields(ev: Ev, expr: str) -> None:
+    assert ev(expr, "GET /p/a%20th?a=1&b=x+y&b=%3Cz%3E&flag", headers=HEADERS)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expr"),
+    [
+        ("application/x-www-form-urlencoded", "a=1&b=%3Cs%3E", 'http.request.body.form["b"][0] eq "<s>"'),
+        ("application/json", '{"user": {"name": "x", "tags": ["a", 2, true, null]}}',
+         'http.request.body.form["user.tags.3"][0] eq "null"'),
+        ("application/vnd.api+json", '{"a": 1.5}', 'http.request.body.form.values[0] eq "1.5"'),
+        ("application/json", "[{bad json", "len(http.request.body.form) eq 0"),
+        ("text/plain", "a=1", "len(http.request.body.form.names) eq 0"),
+        ("Multipart/Form-Data; boundary=XyZ",
+         '--XyZ\r\nContent-Disposition: form-data; name="title"\r\n\r\nhello\r\n'
+         '--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n'
+         "<?php system($_GET[1]); ?>\r\n--XyZ--\r\n",
+         'http.request.body.form["file"][0] contains "<?php" and http.request.body.form.names[0] eq "title"'),
+        ("multipart/form-data", "--x\r\n", "len(http.request.body.form) eq 0"),
+        ("multipart/form-data; boundary=\"q q\"", '--q q\nContent-Disposition: form-data; name=a\n\nv\n--q q--',
+         'http.request.body.form["a"][0] eq "v"'),
+        ("application/x-www-form-urlencoded; charset=utf-8", "x=1", 'http.request.body.mime eq "application/x-www-form-urlencoded"'),
+        ("text/plain", "héllo", 'http.request.body.raw eq "héllo" and http.request.body.size eq 6'),
+        ("text/plain", "", "http.request.body.size eq 0 and not http.request.body.truncated"),
+    ],
+)  # fmt: skip
+def test_body_fields(ev: Ev, content_type: str, body: str, expr: str) -> None:
+    assert ev(expr, "POST /", headers={"Content-Type": content_type}, body=body)
+
+
+def test_every_field_is_listed_with_a_phase() -> None:
+    assert {spec.phase for spec in FIELDS.values()} == {"head", "body"}
+    assert all(name.startswith("http.request.body") == (spec.phase == "body") for name, spec in FIELDS.items())
+
+
+def test_fields_are_lazy_and_computed_once() -> None:
+    calls: list[str] = []
+    original = forms.parse_cookies
+
+    def counting(headers: list[tuple[str, str]]) -> forms.Pairs:
+        calls.append("cookies")
+        return original(headers)
+
+    view = RequestView.from_request_line("GET /?a=1", headers=["Cookie: a=1"])
+    compiler = Compiler()
+    args_only = compiler.rule('any(http.request.uri.args.values[*] eq "1")')
+    both = compiler.rule('http.request.cookies["a"][0] eq "1" and len(http.request.cookies) eq 1')
+    forms.parse_cookies = counting
+    try:
+        ctx = Ctx(view)
+        assert args_only.predicate(ctx)
+        assert calls == []
+        assert both.predicate(Ctx(view))
+    finally:
+        forms.parse_cookies = original
+
+
+def test_from_request_line_parses_everything() -> None:
+    view = RequestView.from_request_line(
+        "PUT /x?y HTTP/1.0", headers={"Host": "[::1]:8443", "X": "1"}, body="abc", client_ip="::1", scheme="http"
+    )
+    assert (view.method, view.target, view.version, view.host) == ("PUT", "/x?y", "HTTP/1.0", "[::1]")
+    assert view.header("content-length") == "3" and view.declares_body()
+    assert view.body == b"abc" and view.body_size == 3 and view.scheme == "http"
+    assert not RequestView.from_request_line("GET /").declares_body()
+    assert RequestView.from_request_line("POST /", headers={"Transfer-Encoding": "chunked"}).declares_body()
+
+
+def test_query_and_cookie_decoders() -> None:
+    assert forms.parse_query("a=1&&b=%41+%42&c") == [("a", "1"), ("b", "A B"), ("c", "")]
+    assert forms.parse_cookies([("cookie", "a=1; b = 2 ;; c")]) == [("a", "1"), ("b", "2"), ("c", "")]
+    assert forms.media_type(None) == ""
