@@ -65,6 +65,44 @@ def build_admin(runtime: Runtime) -> Starlette:
         rows = [row.as_dict() for row in store.rows] if store is not None else []
         return JSONResponse({"folder": str(config.tls.certs), "certificates": rows})
 
+    async def rules(request: Request) -> Response:
+        ruleset = runtime.rules.ruleset
+        counts: dict[str, float] = {}
+        for (name, labels), value in runtime.metrics.counters.items():
+            if name == "edge_waf_matches_total":
+                rule = dict(labels).get("rule", "")
+                counts[rule] = counts.get(rule, 0) + value
+        return JSONResponse(
+            {
+                "fingerprint": ruleset.fingerprint,
+                "files": list(ruleset.files),
+                "rules": [
+                    {
+                        "id": rule.id,
+                        "action": rule.action,
+                        "score": rule.score,
+                        "paranoia": rule.paranoia,
+                        "tags": list(rule.tags),
+                        "file": rule.file,
+                        "line": rule.line,
+                        "description": rule.description,
+                        "matches": int(counts.get(rule.id, 0)),
+                    }
+                    for rule in ruleset.rules
+                ],
+                "ratelimits": [
+                    {
+                        "id": limit.id,
+                        "limit": limit.limit,
+                        "key": limit.key_expr,
+                        "file": limit.file,
+                        "line": limit.line,
+                    }
+                    for limit in ruleset.ratelimits
+                ],
+            }
+        )
+
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
@@ -73,6 +111,7 @@ def build_admin(runtime: Runtime) -> Starlette:
             Route("/healthz", healthz),
             Route("/status", guarded(status)),
             Route("/certs", guarded(certs)),
+            Route("/rules", guarded(rules)),
             Route("/metrics", guarded(metrics)),
         ]
     )

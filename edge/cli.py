@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Literal
 
 from edge import __version__
 from edge.config import Config, ConfigError, load_config
@@ -43,14 +44,22 @@ def cmd_check(args: argparse.Namespace) -> int:
         for label, path in (("client_ca", site.client_ca), ("origin_ca", site.origin_ca)):
             if path is not None and not path.is_file():
                 problems.append(f"{config.path}:1: site {site.hosts[0]}: {label} file {path} does not exist")
+    from edge.rules import load_rules
+
+    rules, rule_problems = load_rules(config.waf.rules)
+    problems += rule_problems
     if config.tls.default and not state.store.choose(config.tls.default):
         problems.append(
             f"{config.path}:1: tls.default {config.tls.default!r}: no certificate in {config.tls.certs} covers it"
         )
     for problem in problems:
         print(problem)
-    if not problems:
-        print(f"{config.path}: ok ({len(config.sites)} site(s), {len(state.store.entries)} certificate(s))")
+    if not problems and rules is not None:
+        tests = sum(len(rule.tests) for rule in rules.ruleset.rules)
+        print(
+            f"{config.path}: ok ({len(config.sites)} site(s), {len(state.store.entries)} certificate(s), "
+            f"{len(rules.ruleset.rules)} rule(s) with {tests} passing test(s), {len(rules.ruleset.ratelimits)} rate limit(s))"
+        )
     return 1 if problems else 0
 
 
@@ -74,6 +83,42 @@ def cmd_certs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rules(args: argparse.Namespace) -> int:
+    """`edge rules test` (0: all examples pass) and `edge rules explain` (one request, no network)."""
+    config = _load(args.config)
+    if config is None:
+        return 1
+    from edge.waf import RuleSetError, explain_request, load_ruleset, run_tests
+
+    try:
+        ruleset = load_ruleset(config.waf.rules)
+    except RuleSetError as exc:
+        for problem in exc.problems:
+            print(problem)
+        return 1
+    if args.action == "test":
+        failures = run_tests(ruleset)
+        for failure in failures:
+            print(failure)
+        total = sum(len(rule.tests) for rule in ruleset.rules)
+        print(f"{total - len(failures)} passed, {len(failures)} failed")
+        return 1 if failures else 0
+    waf = config.waf
+    mode: Literal["block", "detect"] = "detect" if waf.mode == "detect" else "block"
+    print(
+        explain_request(
+            ruleset,
+            args.request,
+            args.header,
+            args.data,
+            mode=mode,
+            paranoia=waf.paranoia,
+            threshold=waf.anomaly_threshold,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge", description="A TLS-terminating edge gateway.")
     parser.add_argument("--version", action="version", version=f"edge {__version__}")
@@ -90,6 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     certs = command("certs", cmd_certs, "list the certificate folder, or write development certificates")
     certs.add_argument("action", nargs="?", choices=["list", "dev"], default="list")
     certs.add_argument("names", nargs="*", help="with `dev`: the names the leaf certificate covers")
+    rules = commands.add_parser("rules", help="run the rules' embedded tests, or explain one request")
+    rule_commands = rules.add_subparsers(dest="action", required=True)
+    for name, text in (("test", "run every [[rule.test]] example"), ("explain", "evaluate one request, send nothing")):
+        sub = rule_commands.add_parser(name, help=text, description=text)
+        sub.add_argument("-c", "--config", default="edge.toml", help="path to edge.toml (default: ./edge.toml)")
+        sub.set_defaults(handler=cmd_rules)
+        if name == "explain":
+            sub.add_argument("request", help="'METHOD TARGET', e.g. 'GET /search?q=1'")
+            sub.add_argument("-H", "--header", action="append", default=[], help="a request header, 'Name: value'")
+            sub.add_argument("-d", "--data", default=None, help="the request body")
     return parser
 
 

@@ -1,15 +1,17 @@
 """The ASGI app of the https listener: every request's road through the gateway, phase after phase.
 
-    site       Host (and the TLS server name) -> Site, or 421
-    client     peer address, trusted proxies, request id
-    limits     request body size against the site's max_body, or 413
-    forward    balancer -> pooled upstream connection -> request head and body streamed out
-    response   header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back
-    log        the access-log line and metrics
+    site        Host (and the TLS server name) -> Site, or 421; mTLS per site, or 403
+    client      peer address, trusted proxies, request id
+    limits      Content-Length over the site's max_body, or 413
+    ratelimit   [[ratelimit]] rules with `limits`, or 429 (503 when the storage fails closed)
+    waf head    rules that need no body, before a byte of it is read
+    waf body    rules that read the body, on its first waf.max_body bytes
+    forward     balancer -> pooled upstream connection -> request head and body streamed out
+    response    header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back
+    log         the access-log line and metrics
 
 Phases do not call each other: `handle` calls them in order, so this one screen is the whole flow.
-Rate limits, the WAF and the cache take their places between `client` and `forward` as they arrive.
-A phase that answers the request itself returns the status it sent; `None` lets the request go on.
+A phase that answers the request itself returns the status to answer with; `None` lets the request go on.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ from typing import Any
 
 from edge.clients import new_request_id
 from edge.exchange import ConnectionInfo, Exchange
+from edge.inspection import BodyPrefix, attach_body, read_prefix, request_view
 from edge.observe import utc_timestamp
 from edge.pages import error_page
 from edge.proxy.forward import request_head, response_headers
 from edge.proxy.upstream import UpstreamConnection, UpstreamError, UpstreamTimeout
+from edge.ratelimit import StorageDown
+from edge.rules import RulesState
 from edge.runtime import ConfigState, Runtime
 from edge.sites import host_from_header
+from edge.waf import RequestView, WafState, evaluate, match_ratelimits
 
 Scope = dict[str, Any]
 Receive = Any
@@ -53,20 +59,29 @@ class Gateway:
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         state = self.runtime.state
-        request_id = new_request_id()
+        rules = self.runtime.rules
         conn_info: ConnectionInfo = scope.get("extensions", {}).get("edge", _NO_CONNECTION)
         peer = scope["client"][0] if scope.get("client") else "-"
         host_header, forwarded_for, body_length, chunked = _scan_headers(scope["headers"])
         host = host_from_header(host_header) if host_header is not None else (conn_info.sni or "")
-        ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], host, peer)
+        ex = Exchange(new_request_id(), time.perf_counter(), scope["method"], scope["path"], host, peer)
+        ex.body_length, ex.chunked = body_length, chunked
         try:
             status = self.site_phase(ex, state, conn_info)
             if status is None:
                 ex.client_ip = state.clients.client_ip(peer, forwarded_for)
                 status = self.limits_phase(ex, body_length)
+            view = request_view(scope, host, ex.client_ip, conn_info) if status is None and rules.active else None
+            if view is not None:
+                waf = WafState()
+                status = await self.ratelimit_phase(ex, rules, view, waf)
+                if status is None:
+                    status = self.waf_phase(ex, rules, view, waf, "head")
+                if status is None and ex.needs_body:
+                    status = await self.waf_body_phase(ex, rules, view, waf, receive)
             if status is None:
-                await self.forward_phase(ex, state, scope, receive, send, host_header or host.encode(), chunked)
-            else:
+                await self.forward_phase(ex, state, scope, receive, send, host_header or host.encode(), conn_info)
+            elif status:
                 await self.respond_error(ex, send, status)
         finally:
             self.log_phase(ex)
@@ -93,8 +108,94 @@ class Gateway:
             return 413
         return None
 
+    async def ratelimit_phase(self, ex: Exchange, rules: RulesState, view: RequestView, waf: WafState) -> int | None:
+        """Count the request against every matching [[ratelimit]] rule; 429 when one is exhausted."""
+        matched = match_ratelimits(rules.ruleset, view, waf)
+        if not matched:
+            return None
+        tightest = None
+        limiter = self.runtime.limiter
+        for limit, key in matched:
+            try:
+                outcome = await limiter.check(limit.id, limit.items, key)
+            except StorageDown as exc:
+                ex.error = f"rate-limit storage failed: {exc}"
+                ex.ratelimit = {"rule": limit.id, "error": "storage"}
+                return 503
+            if outcome is None:
+                continue
+            if not outcome.allowed:
+                ex.ratelimit = outcome.as_log()
+                ex.response_headers += [
+                    (b"retry-after", str(max(1, outcome.reset)).encode()),
+                    (b"ratelimit-policy", outcome.policy_header()),
+                    (b"ratelimit", outcome.state_header()),
+                ]
+                self.runtime.metrics.inc("edge_ratelimit_limited_total", (("rule", limit.id),))
+                return 429
+            if tightest is None or outcome.remaining < tightest.remaining:
+                tightest = outcome
+        if tightest is not None:
+            ex.ratelimit = tightest.as_log()
+            ex.response_headers += [
+                (b"ratelimit-policy", tightest.policy_header()),
+                (b"ratelimit", tightest.state_header()),
+            ]
+        return None
+
+    def waf_phase(self, ex: Exchange, rules: RulesState, view: RequestView, waf: WafState, phase: str) -> int | None:
+        """Evaluate the rules of one phase; the block status, or None to go on (`ex.needs_body` after head)."""
+        settings = self.runtime.state.config.waf
+        verdict = evaluate(
+            rules.ruleset,
+            view,
+            phase="head" if phase == "head" else "body",
+            state=waf,
+            mode="detect" if settings.mode == "detect" else "block",
+            paranoia=settings.paranoia,
+            threshold=settings.anomaly_threshold,
+        )
+        ex.needs_body = verdict.needs_body
+        if verdict.matches or verdict.would_block:
+            ex.waf = {
+                "action": verdict.action,
+                "rules": [match.rule_id for match in verdict.matches],
+                "score": verdict.score,
+            }
+            if verdict.would_block and verdict.action != "block":
+                ex.waf["would_block"] = True
+            if not verdict.needs_body:
+                for match in verdict.matches:
+                    self.runtime.metrics.inc(
+                        "edge_waf_matches_total", (("action", match.action), ("rule", match.rule_id))
+                    )
+        return verdict.status if verdict.action == "block" else None
+
+    async def waf_body_phase(
+        self, ex: Exchange, rules: RulesState, view: RequestView, waf: WafState, receive: Receive
+    ) -> int | None:
+        """Read the first waf.max_body bytes of the body, then run the body rules on them."""
+        assert ex.site is not None
+        limit = self.runtime.state.config.waf.max_body
+        prefix = await read_prefix(receive, limit)
+        if prefix.disconnected:
+            ex.status = 499
+            return 0
+        if len(prefix.data) > ex.site.config.max_body:
+            return 413
+        ex.body_prefix = prefix
+        attach_body(view, prefix, limit, ex.body_length)
+        return self.waf_phase(ex, rules, view, waf, "body")
+
     async def forward_phase(
-        self, ex: Exchange, state: ConfigState, scope: Scope, receive: Receive, send: Send, host: bytes, chunked: bool
+        self,
+        ex: Exchange,
+        state: ConfigState,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        host: bytes,
+        conn_info: ConnectionInfo,
     ) -> None:
         """Send the request to an origin and stream its answer back; 502/504 when the origin fails us."""
         site = ex.site
@@ -103,8 +204,8 @@ class Gateway:
         target = scope["raw_path"] or scope["path"].encode()
         if scope["query_string"]:
             target = target + b"?" + scope["query_string"]
-        has_body = chunked or _has_length(scope["headers"])
-        conn_info: ConnectionInfo = scope.get("extensions", {}).get("edge", _NO_CONNECTION)
+        chunked = ex.chunked
+        has_body = chunked or ex.body_length > 0
         head = request_head(
             ex.method,
             target,
@@ -124,7 +225,7 @@ class Gateway:
                 conn.start(head, no_body=ex.method == "HEAD")
                 try:
                     if has_body:
-                        await _stream_request_body(receive, conn, chunked, config.max_body)
+                        await _stream_request_body(receive, conn, chunked, config.max_body, ex.body_prefix)
                     status, raw_headers = await conn.read_head(config.read_timeout)
                     break
                 except UpstreamError as exc:
@@ -142,42 +243,38 @@ class Gateway:
             ex.error = str(exc)
             await self.respond_error(ex, send, 502)
             return
-        except BodyTooLarge:
+        except (BodyTooLarge, ClientGone) as exc:
             if conn is not None:
                 conn.close()
                 conn.release()
-            await self.respond_error(ex, send, 413)
-            return
-        except ClientGone:
-            if conn is not None:
-                conn.close()
-                conn.release()
-            ex.status = 499
+            if isinstance(exc, ClientGone):
+                ex.status = 499
+            else:
+                await self.respond_error(ex, send, 413)
             return
         assert conn is not None
-        await self.response_phase(ex, scope, send, conn, status, raw_headers, host)
+        await self.response_phase(ex, send, conn, status, raw_headers, host, conn_info)
 
     async def response_phase(
         self,
         ex: Exchange,
-        scope: Scope,
         send: Send,
         conn: UpstreamConnection,
         status: int,
         raw_headers: list[tuple[bytes, bytes]],
         host: bytes,
+        conn_info: ConnectionInfo,
     ) -> None:
         """Stream the origin's response to the client; a failure mid-body aborts the client connection."""
         site = ex.site
         assert site is not None
-        extra = [(b"edge-request-id", ex.request_id.encode())]
+        extra = [(b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
         if site.hsts:
             extra.append((b"strict-transport-security", site.hsts))
         headers = response_headers(
             raw_headers, origin_authorities=site.origin_authorities, public_host=host, extra=extra
         )
         ex.status = status
-        conn_info: ConnectionInfo = scope.get("extensions", {}).get("edge", _NO_CONNECTION)
         read_timeout = site.config.read_timeout
         try:
             await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -205,6 +302,7 @@ class Gateway:
     async def respond_error(self, ex: Exchange, send: Send, status: int) -> None:
         ex.status = status
         headers, body = error_page(status, ex.request_id)
+        headers += ex.response_headers
         if ex.site is not None and ex.site.hsts:
             headers.append((b"strict-transport-security", ex.site.hsts))
         ex.bytes_sent = len(body)
@@ -257,18 +355,25 @@ def _scan_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, byt
     return host, forwarded_for, length, chunked
 
 
-def _has_length(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name == b"content-length" and value not in (b"0", b"") for name, value in headers)
-
-
 def _status_class(status: int) -> str:
     return f"{status // 100}xx" if status else "none"
 
 
-async def _stream_request_body(receive: Receive, conn: UpstreamConnection, chunked: bool, limit: int) -> None:
-    """Copy the client's body to the origin as it arrives, waiting whenever the origin's socket is full."""
+async def _stream_request_body(
+    receive: Receive, conn: UpstreamConnection, chunked: bool, limit: int, prefix: BodyPrefix | None
+) -> None:
+    """Copy the client's body to the origin as it arrives, waiting whenever the origin's socket is full.
+
+    `prefix` is what the WAF already read: it goes first, and the rest is received after it.
+    """
     total = 0
-    while True:
+    more = True
+    if prefix is not None:
+        more = prefix.more
+        if prefix.data:
+            total = len(prefix.data)
+            conn.write(b"%x\r\n%b\r\n" % (total, prefix.data) if chunked else prefix.data)
+    while more:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone()
@@ -280,8 +385,7 @@ async def _stream_request_body(receive: Receive, conn: UpstreamConnection, chunk
             conn.write(b"%x\r\n%b\r\n" % (len(body), body) if chunked else body)
             if conn.write_paused:
                 await conn.drain()
-        if not message.get("more_body", False):
-            break
+        more = message.get("more_body", False)
     if chunked:
         conn.write(b"0\r\n\r\n")
 

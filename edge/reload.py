@@ -11,6 +11,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from edge.rules import load_rules
 from edge.runtime import Runtime
 from edge.tls.sni import CertStateRef, load_cert_state
 from edge.watch import Watch, files_in
@@ -28,6 +29,7 @@ class Reloader:
         config = runtime.state.config
         self.watches = [
             Watch("certs", lambda: files_in(config.tls.certs, CERT_PATTERNS, depth=1), self.reload_certs),
+            Watch("rules", lambda: files_in(config.waf.rules, ("*.toml",)), self.reload_rules),
         ]
 
     def start(self) -> None:
@@ -49,6 +51,35 @@ class Reloader:
                 wait = min(wait, max(1.0, (state.store.next_change - datetime.now(UTC)).total_seconds() + 1))
             await asyncio.sleep(wait)
             await self.reload_certs()
+
+    async def reload_rules(self) -> None:
+        """Swap in the rules folder only when every file loads and every embedded test passes."""
+        state, problems = await asyncio.to_thread(load_rules, self.runtime.state.config.waf.rules)
+        if state is None:
+            for problem in problems:
+                log.error("rules not reloaded, the last good set stays: %s", problem)
+            self.runtime.record_reload("rules", ok=False, errors=problems)
+            return
+        self.runtime.rules = state
+        self.report_rules()
+
+    def report_rules(self) -> None:
+        ruleset = self.runtime.rules.ruleset
+        log.info(
+            "rules loaded: %d rule(s), %d rate limit(s) from %d file(s)",
+            len(ruleset.rules),
+            len(ruleset.ratelimits),
+            len(ruleset.files),
+        )
+        self.runtime.record_reload(
+            "rules",
+            ok=True,
+            errors=[],
+            rules=len(ruleset.rules),
+            ratelimits=len(ruleset.ratelimits),
+            files=list(ruleset.files),
+            fingerprint=ruleset.fingerprint[:16],
+        )
 
     async def reload_certs(self) -> None:
         state = await asyncio.to_thread(load_cert_state, self.runtime.state.config, self.certs.state)

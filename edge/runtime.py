@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from edge.clients import ClientResolver
 from edge.config import Config
 from edge.observe import AccessLog, Metrics
+from edge.ratelimit import Limiter
+from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
 from edge.tls.sni import CertStateRef
 
@@ -59,8 +61,10 @@ class ReloadStatus:
 class Runtime:
     """Holds the current snapshots of one process and what the last reload of each said."""
 
-    def __init__(self, config: Config, *, log: AccessLog | None = None) -> None:
+    def __init__(self, config: Config, *, rules: RulesState = EMPTY, log: AccessLog | None = None) -> None:
         self.state = ConfigState.build(config)
+        self.rules = rules
+        self.limiter = Limiter(config.ratelimit)
         self.metrics = Metrics()
         self.log = log or AccessLog()
         self.started = time.time()

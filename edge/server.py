@@ -29,6 +29,7 @@ from edge.exchange import ConnectionInfo
 from edge.gateway import Gateway
 from edge.redirect import HttpsRedirect
 from edge.reload import Reloader
+from edge.rules import RulesState, load_rules
 from edge.runtime import Runtime
 from edge.tls.sni import CertStateRef, base_context, load_cert_state
 
@@ -86,14 +87,24 @@ class Listeners:
         self.admin = bind(config.server.admin) if config.server.admin else None
 
 
-async def serve_worker(config: Config, listeners: Listeners, *, worker: int) -> None:
+async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, *, worker: int) -> None:
     """Run this worker's servers until SIGTERM/SIGINT, then drain for the grace period."""
-    runtime = Runtime(config)
+    runtime = Runtime(config, rules=rules)
     certs = CertStateRef()
     certs.swap(load_cert_state(config))
     runtime.certs = certs
     reloader = Reloader(runtime, certs)
     reloader.report_certs(initial=True)
+    if worker == 0:
+        reloader.report_rules()
+        if config.server.workers > 1 and not runtime.limiter.is_shared:
+            log.warning(
+                "ratelimit.storage is %s with %d workers: each worker counts alone, so a limit of N lets up to "
+                "N x %d through; use redis:// to share counters",
+                config.ratelimit.storage,
+                config.server.workers,
+                config.server.workers,
+            )
     common: dict[str, Any] = {
         "lifespan": "off",
         "access_log": False,
@@ -152,7 +163,7 @@ def _listens(config: Config) -> list[tuple[str, Listen]]:
     return out
 
 
-def _run_loop(config: Config, listeners: Listeners, worker: int) -> None:
+def _run_loop(config: Config, listeners: Listeners, rules: RulesState, worker: int) -> None:
     try:
         import uvloop
 
@@ -160,26 +171,32 @@ def _run_loop(config: Config, listeners: Listeners, worker: int) -> None:
     except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we support
         runner = asyncio.Runner()
     with runner:
-        runner.run(serve_worker(config, listeners, worker=worker))
+        runner.run(serve_worker(config, listeners, rules, worker=worker))
 
 
 def run(config: Config) -> int:
     """`edge run`: serve until SIGINT/SIGTERM; 0 on a clean stop."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    rules, problems = load_rules(config.waf.rules)
+    if rules is None:
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"edge: not starting: the rules in {config.waf.rules} have {len(problems)} problem(s)", file=sys.stderr)
+        return 1
     listeners = Listeners(config)
     if config.server.workers == 1:
-        _run_loop(config, listeners, 0)
+        _run_loop(config, listeners, rules, 0)
         return 0
-    return _supervise(config, listeners)
+    return _supervise(config, listeners, rules)
 
 
-def _supervise(config: Config, listeners: Listeners) -> int:
+def _supervise(config: Config, listeners: Listeners, rules: RulesState) -> int:
     """Fork the workers, restart any that dies, forward SIGTERM/SIGINT and wait for all to drain."""
     context = multiprocessing.get_context("fork")
     workers: dict[int, Any] = {}
 
     def start(index: int) -> None:
-        process = context.Process(target=_run_loop, args=(config, listeners, index), name=f"edge-worker-{index}")
+        process = context.Process(target=_run_loop, args=(config, listeners, rules, index), name=f"edge-worker-{index}")
         process.start()
         workers[index] = process
 
