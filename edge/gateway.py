@@ -22,7 +22,7 @@ from typing import Any
 from edge.clients import new_request_id
 from edge.exchange import ConnectionInfo, Exchange
 from edge.inspection import BodyPrefix, attach_body, read_prefix, request_view
-from edge.observe import utc_timestamp
+from edge.observe import access_line, utc_timestamp
 from edge.pages import error_page
 from edge.proxy.forward import request_head, response_headers
 from edge.proxy.upstream import UpstreamConnection, UpstreamError, UpstreamTimeout
@@ -313,25 +313,25 @@ class Gateway:
         duration = time.perf_counter() - ex.started
         metrics = self.runtime.metrics
         metrics.observe_duration(duration)
-        metrics.inc("edge_requests_total", (("code", _status_class(ex.status)),))
-        record: dict[str, Any] = {
-            "ts": utc_timestamp(),
-            "request_id": ex.request_id,
-            "client": ex.client_ip or ex.peer,
-            "host": ex.host,
-            "method": ex.method,
-            "path": ex.path,
-            "status": ex.status,
-            "bytes": ex.bytes_sent,
-            "duration_ms": round(duration * 1000, 3),
-            "origin": ex.origin,
-            "cache": ex.cache,
-            "waf": ex.waf,
-            "ratelimit": ex.ratelimit,
-        }
-        if ex.error:
-            record["error"] = ex.error
-        self.runtime.log.write(record)
+        metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
+        self.runtime.log.write(
+            access_line(
+                ts=utc_timestamp(),
+                request_id=ex.request_id,
+                client=ex.client_ip or ex.peer,
+                host=ex.host,
+                method=ex.method,
+                path=ex.path,
+                status=ex.status,
+                bytes_sent=ex.bytes_sent,
+                duration_ms=round(duration * 1000, 3),
+                origin=ex.origin,
+                cache=ex.cache,
+                waf=ex.waf,
+                ratelimit=ex.ratelimit,
+                error=ex.error,
+            )
+        )
 
 
 # --- small pure pieces of the phases ----------------------------------------------------------------------------
@@ -355,8 +355,13 @@ def _scan_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, byt
     return host, forwarded_for, length, chunked
 
 
-def _status_class(status: int) -> str:
-    return f"{status // 100}xx" if status else "none"
+_STATUS_LABELS: dict[int, tuple[tuple[str, str], ...]] = {}
+
+
+def _status_labels(status: int) -> tuple[tuple[str, str], ...]:
+    labels = (("code", f"{status // 100}xx" if status else "none"),)
+    _STATUS_LABELS[status] = labels
+    return labels
 
 
 async def _stream_request_body(

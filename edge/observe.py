@@ -25,10 +25,10 @@ class AccessLog:
         self.stream = stream or sys.stdout
         self.flush_interval = flush_interval
         self._task: asyncio.Task[None] | None = None
-        self._dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-    def write(self, record: dict[str, Any]) -> None:
-        self.stream.write(self._dumps(record) + "\n")
+    def write(self, line: str) -> None:
+        """Append one line (ending in a newline); flushed by the flusher task, not here."""
+        self.stream.write(line)
 
     def start_flusher(self) -> None:
         if self._task is None:
@@ -48,6 +48,38 @@ class AccessLog:
             self._task.cancel()
             self._task = None
         self.flush()
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_quote = json.encoder.encode_basestring  # the C string escaper
+
+
+def access_line(
+    *,
+    ts: str,
+    request_id: str,
+    client: str,
+    host: str,
+    method: str,
+    path: str,
+    status: int,
+    bytes_sent: int,
+    duration_ms: float,
+    origin: str | None,
+    cache: str | None,
+    waf: dict[str, Any] | None,
+    ratelimit: dict[str, Any] | None,
+    error: str | None,
+) -> str:
+    """The access-log JSON line of CONTRACT section 8, formatted directly: a third of json.dumps' cost."""
+    tail = f',"error":{_quote(error)}' if error else ""
+    return (
+        f'{{"ts":"{ts}","request_id":"{request_id}","client":{_quote(client)},"host":{_quote(host)},'
+        f'"method":{_quote(method)},"path":{_quote(path)},"status":{status},"bytes":{bytes_sent},'
+        f'"duration_ms":{duration_ms},"origin":{_quote(origin) if origin else "null"},'
+        f'"cache":{_quote(cache) if cache else "null"},"waf":{_dumps(waf) if waf else "null"},'
+        f'"ratelimit":{_dumps(ratelimit) if ratelimit else "null"}{tail}}}\n'
+    )
 
 
 class Metrics:

@@ -37,6 +37,11 @@ def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[byte
     return frozenset(tokens)
 
 
+_DROP_TRUSTED = HOP_BY_HOP | _ALWAYS_STRIPPED
+_DROP_UNTRUSTED = _DROP_TRUSTED | _FORWARDING
+_CONNECTION_KNOWN = HOP_BY_HOP | {b"close", b""}
+
+
 def request_head(
     method: str,
     target: bytes,
@@ -47,49 +52,56 @@ def request_head(
     host: bytes,
     chunked: bool,
     extra: Iterable[tuple[bytes, bytes]] = (),
+    _drop: frozenset[bytes] | None = None,
 ) -> bytes:
     """The request head edge sends to an origin.
 
     `headers` are the client's (lower-case names). The body framing is edge's own: `chunked` when the
     client's body had no Content-Length (uvicorn de-chunked it), else the client's Content-Length stays.
+    Runs once per request, so it is one pass over the headers with precomputed sets.
     """
-    drop = HOP_BY_HOP | _ALWAYS_STRIPPED
-    if b"connection" in (n for n, _ in headers):
-        drop = drop | _connection_tokens(headers)
-    if not trusted_peer:
-        drop = drop | _FORWARDING
-    lines = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    drop = _drop or (_DROP_TRUSTED if trusted_peer else _DROP_UNTRUSTED)
+    lines = [b"%s %s HTTP/1.1\r\n" % (method.encode("ascii"), target)]
+    append = lines.append
     prior_xff = b""
     prior_fwd = b""
+    named: frozenset[bytes] = frozenset()
     for name, value in headers:
         if name in drop:
+            if name == b"connection":
+                named = named | _connection_tokens(((name, value),))
             continue
         if name == b"x-forwarded-for":
             prior_xff = prior_xff + b", " + value if prior_xff else value
-            continue
-        if name == b"forwarded":
+        elif name == b"forwarded":
             prior_fwd = prior_fwd + b", " + value if prior_fwd else value
-            continue
-        if name in (b"x-forwarded-proto", b"x-forwarded-host"):
-            continue
-        lines += (name, b": ", value, b"\r\n")
+        elif name != b"x-forwarded-proto" and name != b"x-forwarded-host":
+            append(b"%s: %s\r\n" % (name, value))
+    if named and not named <= drop | _CONNECTION_KNOWN:
+        # Headers named in Connection are hop-by-hop too (RFC 9110 section 7.6.1): rare, so a second pass.
+        return request_head(
+            method,
+            target,
+            headers,
+            client_ip=client_ip,
+            trusted_peer=trusted_peer,
+            host=host,
+            chunked=chunked,
+            extra=extra,
+            _drop=drop | named,
+        )
     ip = client_ip.encode("ascii")
     node = b'"[' + ip + b']"' if b":" in ip else ip
     forwarded = b"for=" + node + b";host=" + _quote_if_needed(host) + b";proto=https"
-    lines += (
-        b"x-forwarded-for: ",
-        prior_xff + b", " + ip if prior_xff else ip,
-        b"\r\nx-forwarded-proto: https\r\nx-forwarded-host: ",
-        host,
-        b"\r\nforwarded: ",
-        prior_fwd + b", " + forwarded if prior_fwd else forwarded,
-        b"\r\n",
+    append(
+        b"x-forwarded-for: %s\r\nx-forwarded-proto: https\r\nx-forwarded-host: %s\r\nforwarded: %s\r\n"
+        % (prior_xff + b", " + ip if prior_xff else ip, host, prior_fwd + b", " + forwarded if prior_fwd else forwarded)
     )
     if chunked:
-        lines.append(b"transfer-encoding: chunked\r\n")
+        append(b"transfer-encoding: chunked\r\n")
     for name, value in extra:
-        lines += (name, b": ", value, b"\r\n")
-    lines.append(b"\r\n")
+        append(b"%s: %s\r\n" % (name, value))
+    append(b"\r\n")
     return b"".join(lines)
 
 

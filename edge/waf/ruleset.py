@@ -100,7 +100,10 @@ class _Loader:
                 parsed.append((path, text, tomllib.loads(text), locate(text)))
             except tomllib.TOMLDecodeError as exc:
                 m = _TOML_AT.search(str(exc))
-                self.problem(f"invalid TOML: {_TOML_AT.sub('', str(exc)).strip()}", *_ints(m))
+                # "(at end of document)" has no position: point at the last line, where the text ran out.
+                where = _ints(m) if m else (max(1, text.count("\n") + (not text.endswith("\n"))), 1)
+                message = _TOML_AT.sub("", str(exc)).replace("(at end of document)", "").strip()
+                self.problem(f"invalid TOML: {message}", *where)
         for path, text, data, pos in parsed:
             self.file, self.text = path, text
             self.load_lists(data, pos)
