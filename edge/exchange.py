@@ -50,6 +50,7 @@ class Exchange:
     error: str | None = None
     body_length: int = 0  # Content-Length, 0 when absent
     chunked: bool = False  # the body comes with Transfer-Encoding (length unknown)
-    needs_body: bool = False  # the WAF's head phase asked for the body phase
+    needs_body: bool = False
+    response_started: bool = False  # the WAF's head phase asked for the body phase
     body_prefix: Any = None  # the part of the body the WAF read (`inspection.BodyPrefix`), forwarded first
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # edge's own, for any response

@@ -16,13 +16,13 @@ A phase that answers the request itself returns the status to answer with; `None
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 from edge.clients import new_request_id
 from edge.exchange import ConnectionInfo, Exchange
 from edge.inspection import BodyPrefix, attach_body, read_prefix, request_view
-from edge.observe import access_line, utc_timestamp
 from edge.pages import error_page
 from edge.proxy.forward import request_head, response_headers
 from edge.proxy.upstream import UpstreamConnection, UpstreamError, UpstreamTimeout
@@ -83,6 +83,14 @@ class Gateway:
                 await self.forward_phase(ex, state, scope, receive, send, host_header or host.encode(), conn_info)
             elif status:
                 await self.respond_error(ex, send, status)
+        except asyncio.CancelledError:
+            # The grace period of a stop ran out: answer 503 ourselves (uvicorn would send a bare 500 and a
+            # traceback) or, once the response has started, cut the connection; the request still gets its log line.
+            ex.error = "cancelled: the stop's grace period ran out"
+            if ex.response_started:
+                conn_info.abort()
+            else:
+                await self.respond_error(ex, send, 503)
         finally:
             self.log_phase(ex)
 
@@ -198,9 +206,6 @@ class Gateway:
         conn_info: ConnectionInfo,
     ) -> None:
         """Send the request to an origin and stream its answer back; 502/504 when the origin fails us."""
-        site = ex.site
-        assert site is not None
-        config = site.config
         target = scope["raw_path"] or scope["path"].encode()
         if scope["query_string"]:
             target = target + b"?" + scope["query_string"]
@@ -210,31 +215,14 @@ class Gateway:
             ex.method,
             target,
             scope["headers"],
-            client_ip=ex.client_ip,
+            client_ip=ex.peer,  # the hop that connected to us: X-Forwarded-For and Forwarded append it
             trusted_peer=state.clients.is_trusted(ex.peer),
             host=host,
             chunked=chunked,
             extra=((b"x-client-cert-subject", conn_info.client_subject.encode()),) if conn_info.client_subject else (),
         )
-        pool = site.balancer.pick(ex.client_ip)
-        ex.origin = pool.origin.url
-        conn: UpstreamConnection | None = None
         try:
-            for attempt in (0, 1):
-                conn, fresh = await pool.acquire(config.connect_timeout)
-                conn.start(head, no_body=ex.method == "HEAD")
-                try:
-                    if has_body:
-                        await _stream_request_body(receive, conn, chunked, config.max_body, ex.body_prefix)
-                    status, raw_headers = await conn.read_head(config.read_timeout)
-                    break
-                except UpstreamError as exc:
-                    conn.release()
-                    conn = None
-                    # A reused keep-alive connection the origin had closed: retry once on a fresh one.
-                    if attempt == 0 and not fresh and not exc.sent and not has_body:
-                        continue
-                    raise
+            conn, status, raw_headers = await self._open_exchange(ex, head, has_body, receive)
         except UpstreamTimeout as exc:
             ex.error = str(exc)
             await self.respond_error(ex, send, 504)
@@ -243,17 +231,53 @@ class Gateway:
             ex.error = str(exc)
             await self.respond_error(ex, send, 502)
             return
-        except (BodyTooLarge, ClientGone) as exc:
-            if conn is not None:
-                conn.close()
-                conn.release()
-            if isinstance(exc, ClientGone):
-                ex.status = 499
-            else:
-                await self.respond_error(ex, send, 413)
+        except BodyTooLarge:
+            await self.respond_error(ex, send, 413)
             return
-        assert conn is not None
+        except ClientGone:
+            ex.status = 499
+            return
         await self.response_phase(ex, send, conn, status, raw_headers, host, conn_info)
+
+    async def _open_exchange(
+        self, ex: Exchange, head: bytes, has_body: bool, receive: Receive
+    ) -> tuple[UpstreamConnection, int, list[tuple[bytes, bytes]]]:
+        """Send the request and wait for the response head, failing over where that is safe.
+
+        An origin that refuses the connection never saw the request, so the next origin is tried (like
+        nginx's `proxy_next_upstream error`); a reused keep-alive connection that the origin had closed is
+        retried once on a fresh connection when no body was sent. Anything else is the caller's 502/504.
+        """
+        site = ex.site
+        assert site is not None
+        config = site.config
+        first = site.balancer.pick(ex.client_ip)
+        last_error: UpstreamError | None = None
+        for pool in (first, *(p for p in site.pools if p is not first)):
+            ex.origin = pool.origin.url
+            for attempt in (0, 1):
+                try:
+                    conn, fresh = await pool.acquire(config.connect_timeout)
+                except UpstreamError as exc:
+                    last_error = exc
+                    break
+                conn.start(head, no_body=ex.method == "HEAD")
+                try:
+                    if has_body:
+                        await _stream_request_body(receive, conn, ex.chunked, config.max_body, ex.body_prefix)
+                    status, raw_headers = await conn.read_head(config.read_timeout)
+                    return conn, status, raw_headers
+                except UpstreamError as exc:
+                    conn.release()
+                    if attempt == 0 and not fresh and not exc.sent and not has_body:
+                        continue
+                    raise
+                except (BodyTooLarge, ClientGone):
+                    conn.close()
+                    conn.release()
+                    raise
+        assert last_error is not None
+        raise last_error
 
     async def response_phase(
         self,
@@ -277,6 +301,7 @@ class Gateway:
         ex.status = status
         read_timeout = site.config.read_timeout
         try:
+            ex.response_started = True
             await send({"type": "http.response.start", "status": status, "headers": headers})
             while True:
                 chunk = await conn.read_chunk(read_timeout)
@@ -306,32 +331,12 @@ class Gateway:
         if ex.site is not None and ex.site.hsts:
             headers.append((b"strict-transport-security", ex.site.hsts))
         ex.bytes_sent = len(body)
+        ex.response_started = True
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
     def log_phase(self, ex: Exchange) -> None:
-        duration = time.perf_counter() - ex.started
-        metrics = self.runtime.metrics
-        metrics.observe_duration(duration)
-        metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
-        self.runtime.log.write(
-            access_line(
-                ts=utc_timestamp(),
-                request_id=ex.request_id,
-                client=ex.client_ip or ex.peer,
-                host=ex.host,
-                method=ex.method,
-                path=ex.path,
-                status=ex.status,
-                bytes_sent=ex.bytes_sent,
-                duration_ms=round(duration * 1000, 3),
-                origin=ex.origin,
-                cache=ex.cache,
-                waf=ex.waf,
-                ratelimit=ex.ratelimit,
-                error=ex.error,
-            )
-        )
+        self.runtime.record(ex)
 
 
 # --- small pure pieces of the phases ----------------------------------------------------------------------------
@@ -353,15 +358,6 @@ def _scan_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, byt
         elif name == b"transfer-encoding":
             chunked = True
     return host, forwarded_for, length, chunked
-
-
-_STATUS_LABELS: dict[int, tuple[tuple[str, str], ...]] = {}
-
-
-def _status_labels(status: int) -> tuple[tuple[str, str], ...]:
-    labels = (("code", f"{status // 100}xx" if status else "none"),)
-    _STATUS_LABELS[status] = labels
-    return labels
 
 
 async def _stream_request_body(

@@ -13,11 +13,20 @@ from dataclasses import dataclass, field
 
 from edge.clients import ClientResolver
 from edge.config import Config
-from edge.observe import AccessLog, Metrics
+from edge.exchange import Exchange
+from edge.observe import AccessLog, Metrics, access_line
 from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
 from edge.tls.sni import CertStateRef
+
+_STATUS_LABELS: dict[int, tuple[tuple[str, str], ...]] = {}
+
+
+def _status_labels(status: int) -> tuple[tuple[str, str], ...]:
+    labels = (("code", f"{status // 100}xx" if status else "none"),)
+    _STATUS_LABELS[status] = labels
+    return labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +79,13 @@ class Runtime:
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
+
+    def record(self, ex: Exchange) -> None:
+        """The end of every request on any listener: its access-log line and its metrics."""
+        duration = time.perf_counter() - ex.started
+        self.metrics.observe_duration(duration)
+        self.metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
+        self.log.write(access_line(ex, duration))
 
     def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
         """Note a reload's outcome; a failure keeps the previous detail so /status still shows what is served."""

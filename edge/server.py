@@ -66,6 +66,14 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         self.edge_info.closed = True
         super().connection_lost(exc)
 
+    def shutdown(self) -> None:
+        """On stop, idle keep-alive connections go at once: a TLS close waits for the client's close_notify,
+        which an idle client never sends, and that would hold the stop for the whole grace period."""
+        if self.cycle is None or self.cycle.response_complete:
+            self.transport.abort()
+        else:
+            super().shutdown()
+
 
 def bind(listen: Listen) -> socket.socket:
     """A listening socket, shared by the workers after fork."""

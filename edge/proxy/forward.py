@@ -119,16 +119,20 @@ def response_headers(
     """The origin's response headers as a client may see them, with edge's own `extra` headers appended."""
     drop = _DROP_FROM_ORIGIN
     out: list[tuple[bytes, bytes]] = []
+    connection: list[tuple[bytes, bytes]] = []
     for name, value in headers:
         lower = name.lower()
         if lower in drop:
+            if lower == b"connection":
+                connection.append((lower, value))
             continue
         if lower in _REWRITTEN:
             value = rewrite_origin_url(value, origin_authorities, public_host)
         out.append((lower, value))
-    if any(n == b"connection" for n, _ in headers):
-        tokens = _connection_tokens((n.lower(), v) for n, v in headers)
-        out = [(n, v) for n, v in out if n not in tokens]
+    if connection:
+        tokens = _connection_tokens(connection)
+        if not tokens <= _CONNECTION_KNOWN:
+            out = [(n, v) for n, v in out if n not in tokens]
     out.extend(extra)
     return out
 

@@ -471,11 +471,15 @@ class GatewayFactory:
         cert_files: dict[str, tuple[str, ...]] | None = None,
         grace: str = "3s",
         env: dict[str, str] | None = None,
+        tables: dict[str, dict[str, Any]] | None = None,
+        rules: dict[str, str] | None = None,
     ) -> Gateway:
         """The folder, certificates and edge.toml of a gateway, not started yet.
 
         `server` and `tls` override keys of those tables (a value of None removes the key);
-        `cert_files` maps file names in the certificate folder to the names of their leaf.
+        `cert_files` maps file names in the certificate folder to the names of their leaf;
+        `tables` adds whole tables such as `{"waf": {...}, "ratelimit": {...}}`; `rules` writes rule files
+        (name -> TOML text) into the gateway's `rules/` folder, which `[waf] rules` points at by default.
         """
         self._count += 1
         folder = self.root / f"gw{self._count}"
@@ -494,6 +498,11 @@ class GatewayFactory:
         }
         tls_table: dict[str, Any] = {"certs": "certs", "default": "localhost", "min_version": "TLSv1.2", **(tls or {})}
         text = toml_table("[server]", server_table) + "\n" + toml_table("[tls]", tls_table)
+        for name, values in (tables or {}).items():
+            text += "\n" + toml_table(f"[{name}]", values)
+        (folder / "rules").mkdir()
+        for name, body in (rules or {}).items():
+            (folder / "rules" / name).write_text(body)
         for site in sites:
             text += "\n" + toml_table("[[site]]", site)
         config_path = folder / "edge.toml"

@@ -6,8 +6,6 @@ import calendar
 import re
 import time
 
-import pytest
-
 from .harness import DemoOrigin, Gateway
 
 FIELDS = {
@@ -84,12 +82,6 @@ def test_log_names_the_origin_that_answered(gateway: Gateway, origin_a: DemoOrig
         assert gateway.log_for(r.request_id or "")["origin"] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the plain-HTTP listener (edge/redirect.py) answers 308 and 421 with an Edge-Request-Id but writes "
-    "no access-log line, so those ids cannot be found in the log (CONTRACT 6 and 8: one line per request, "
-    "the error page's id is the access log's)",
-)
 def test_plain_http_requests_are_logged(gateway: Gateway) -> None:
     redirect = gateway.plain("GET", "/to-https")
     refused = gateway.plain("GET", "/", host="nobody.example")

@@ -221,11 +221,6 @@ def test_trusted_proxy_keeps_the_client_address_as_the_client(trusting_gateway: 
     assert trusting_gateway.log_for(r.request_id or "")["client"] == "203.0.113.9"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="edge appends the resolved client address (the right-most untrusted XFF hop) instead of the peer "
-    "it received the request from: 'A, B' from proxy P becomes 'A, B, B', and the proxy hop P is lost",
-)
 def test_trusted_proxy_xff_is_appended_with_the_peer_address(trusting_gateway: Gateway) -> None:
     r = trusting_gateway.request(
         "GET",
@@ -282,12 +277,6 @@ def test_leaky_origin_headers_are_cleaned(gateway_factory: GatewayFactory, threa
     assert str(origin.port) not in r.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="response_headers() looks for the origin's Connection header with a case-sensitive "
-    "`name == b'connection'` on the raw names, so with `Connection: keep-alive, X-Internal-Hop` (as nginx, "
-    "Apache or Node spell it) the header named there is passed on to the client",
-)
 def test_response_headers_named_in_connection_are_removed(
     gateway_factory: GatewayFactory, threaded_origin: StartOrigin
 ) -> None:
@@ -347,12 +336,6 @@ def test_round_robin_alternates_between_two_origins(gateway: Gateway) -> None:
     assert all(a != b for a, b in itertools.pairwise(names)), names
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with two origins of which one refuses connections, every second request gets 502: a failed "
-    "connect (UpstreamError sent=False, the request never left) is not retried on the other origin, "
-    "unlike nginx's default proxy_next_upstream error",
-)
 def test_refused_origin_is_skipped_for_another(
     gateway_factory: GatewayFactory, origin_a: DemoOrigin, dead_origin_url: str
 ) -> None:

@@ -60,12 +60,6 @@ def test_client_closing_after_its_answer_lets_the_stop_finish_at_once(
     assert time.monotonic() - stopped_at < 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an idle keep-alive client that neither reads nor closes holds `edge run` for the whole grace "
-    "period: shutdown closes the TLS transport, whose close waits for the client's close_notify/EOF, so "
-    "uvicorn logs 'Cancel 0 running task(s), timeout graceful shutdown exceeded' after server.grace",
-)
 def test_idle_keep_alive_connection_does_not_hold_up_the_stop(
     gateway_factory: GatewayFactory, origin_a: DemoOrigin
 ) -> None:
@@ -106,12 +100,6 @@ def test_request_longer_than_the_grace_period_is_cut_off(gateway_factory: Gatewa
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="a request still running when the grace period ends is cancelled inside the gateway app: uvicorn "
-    "answers its own '500 Internal Server Error' (no Edge-Request-Id), logs 'Exception in ASGI application' "
-    "with a CancelledError traceback, and the access-log line says status 0",
-)
 def test_request_cut_off_at_the_grace_period_gets_a_gateway_answer(
     gateway_factory: GatewayFactory, origin_a: DemoOrigin
 ) -> None:
