@@ -23,39 +23,16 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 from tests.bench.load import LoadResult, run_handshakes, run_wrk, wrk_command
+from tests.bench.registry import SCENARIOS, Options, scenario
 from tests.bench.stack import REPO, BenchError, Pinning, Stack, Target, ensure_tools, tool_version
 
 RESULTS = REPO / "bench-results"
 SATURATED = 0.85  # share of its core above which a gateway is taken as the bottleneck of a run
 FOREIGN_LIMIT = 0.10  # cores used by processes not ours during a run, above which the figures are suspect
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    connections: int
-    seconds: float
-    warmup: float
-    rounds: int
-    threads: int
-    handshake_seconds: float
-    keep: bool
-
-
-Scenario = Callable[[Stack, Options], dict[str, Any]]
-SCENARIOS: dict[str, Scenario] = {}
-
-
-def scenario(name: str) -> Callable[[Scenario], Scenario]:
-    def register(func: Scenario) -> Scenario:
-        SCENARIOS[name] = func
-        return func
-
-    return register
 
 
 # --- helpers shared by scenarios --------------------------------------------------------------------------------
@@ -250,7 +227,20 @@ def _interrupt(signum: int, _: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def load_scenario_modules() -> None:
+    """Import every `tests/bench/scenario_*.py`: each registers its scenarios with `@scenario`."""
+    import importlib
+    import pkgutil
+
+    import tests.bench
+
+    for module in pkgutil.iter_modules(tests.bench.__path__):
+        if module.name.startswith("scenario_"):
+            importlib.import_module(f"tests.bench.{module.name}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    load_scenario_modules()
     names, opts = parse_args(argv)
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
