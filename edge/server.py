@@ -36,10 +36,46 @@ from edge.tls.sni import CertStateRef, base_context, load_cert_state
 log = logging.getLogger("edge")
 
 
+MAX_REQUEST_HEAD = 64 * 1024  # request line + headers; nginx's large_client_header_buffers default is 4 x 8k
+
+
 class EdgeHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol plus what the ASGI scope lacks: the TLS server name, version and peer."""
+    """uvicorn's httptools protocol plus what the ASGI scope lacks (the TLS server name, version and peer)
+    and a bound on the request head, which httptools would otherwise buffer without limit."""
 
     edge_info: ConnectionInfo
+    edge_in_head = True
+    edge_head_bytes = 0
+    edge_rejected = False
+
+    def data_received(self, data: bytes) -> None:
+        if self.edge_rejected:
+            return
+        super().data_received(data)
+        if self.edge_in_head and self.parser is not None:
+            # This whole chunk went into a request head that is still not complete.
+            self.edge_head_bytes += len(data)
+            if self.edge_head_bytes > MAX_REQUEST_HEAD:
+                self.edge_reject_head()
+
+    def on_headers_complete(self) -> None:
+        self.edge_in_head = False
+        self.edge_head_bytes = 0
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self.edge_in_head = True
+
+    def edge_reject_head(self) -> None:
+        """431 and close: the client sent more head than any sane request needs."""
+        self.edge_rejected = True
+        body = b"431 Request Header Fields Too Large\n"
+        self.transport.write(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+        )
+        self.transport.close()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
