@@ -11,6 +11,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from edge.config import Config, ConfigError, load_config
 from edge.rules import load_rules
 from edge.runtime import Runtime
 from edge.tls.sni import CertStateRef, load_cert_state
@@ -22,15 +23,58 @@ CERT_PATTERNS = ("*.pem", "*.crt", "*.cer", "*.key")
 EXPIRY_WARNING = timedelta(days=14)
 
 
+def restart_only_changes(old: Config, new: Config) -> list[str]:
+    """The settings a running process cannot take over: bound sockets, worker count, TLS protocol settings."""
+    fixed = []
+    for name in ("https", "http", "admin", "workers", "admin_token_env", "grace"):
+        if getattr(old.server, name) != getattr(new.server, name):
+            fixed.append(f"server.{name}")
+    if old.tls.min_version != new.tls.min_version:
+        fixed.append("tls.min_version")
+    if [s.client_ca for s in old.sites] != [s.client_ca for s in new.sites]:
+        fixed.append("site.client_ca")
+    return fixed
+
+
 class Reloader:
     def __init__(self, runtime: Runtime, certs: CertStateRef) -> None:
         self.runtime = runtime
         self.certs = certs
-        config = runtime.state.config
         self.watches = [
-            Watch("certs", lambda: files_in(config.tls.certs, CERT_PATTERNS, depth=1), self.reload_certs),
-            Watch("rules", lambda: files_in(config.waf.rules, ("*.toml",)), self.reload_rules),
+            Watch("config", lambda: [self.config.path], self.reload_config),
+            Watch("certs", lambda: files_in(self.config.tls.certs, CERT_PATTERNS, depth=1), self.reload_certs),
+            Watch("rules", lambda: files_in(self.config.waf.rules, ("*.toml",)), self.reload_rules),
         ]
+
+    @property
+    def config(self) -> Config:
+        return self.runtime.state.config
+
+    async def reload_config(self) -> None:
+        """Swap in a changed edge.toml when it is valid; listeners and TLS protocol settings need a restart."""
+        try:
+            config = await asyncio.to_thread(load_config, self.config.path)
+        except ConfigError as exc:
+            problems = [str(problem) for problem in exc.problems]
+            for problem in problems:
+                log.error("config not reloaded, the last good one stays: %s", problem)
+            self.runtime.record_reload("config", ok=False, errors=problems)
+            return
+        old = self.config
+        fixed = restart_only_changes(old, config)
+        for change in fixed:
+            log.warning("config: %s changed; it takes effect at the next restart", change)
+        self.runtime.swap_config(config)
+        self.runtime.record_reload("config", ok=True, errors=[], restart_needed=fixed)
+        log.info("config reloaded: %d site(s)", len(config.sites))
+        if (old.tls.certs, old.tls.default, old.tls.key_password_env) != (
+            config.tls.certs,
+            config.tls.default,
+            config.tls.key_password_env,
+        ):
+            await self.reload_certs()
+        if old.waf.rules != config.waf.rules:
+            await self.reload_rules()
 
     def start(self) -> None:
         for watch in self.watches:

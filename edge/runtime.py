@@ -80,6 +80,14 @@ class Runtime:
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
 
+    def swap_config(self, config: Config) -> None:
+        """Publish a new config snapshot; the old origin pools close their idle connections and retire."""
+        old = self.state
+        self.state = ConfigState.build(config)
+        if config.ratelimit != old.config.ratelimit:
+            self.limiter = Limiter(config.ratelimit)
+        old.sites.close()
+
     def record(self, ex: Exchange) -> None:
         """The end of every request on any listener: its access-log line and its metrics."""
         duration = time.perf_counter() - ex.started

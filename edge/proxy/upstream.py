@@ -237,6 +237,7 @@ class Pool:
         self.ssl_context = ssl_context
         self.idle: list[UpstreamConnection] = []
         self.active = 0
+        self.closed = False  # retired by a config reload: connections coming back are closed, not kept
 
     async def acquire(self, connect_timeout: float) -> tuple[UpstreamConnection, bool]:
         """A connection and whether it is fresh (a reused one may have been closed by the origin meanwhile)."""
@@ -266,7 +267,7 @@ class Pool:
 
     def put(self, conn: UpstreamConnection) -> None:
         self.active -= 1
-        if len(self.idle) < _MAX_IDLE:
+        if len(self.idle) < _MAX_IDLE and not self.closed:
             self.idle.append(conn)
         else:
             conn.close()
@@ -275,6 +276,7 @@ class Pool:
         self.active -= 1
 
     def close(self) -> None:
+        self.closed = True
         for conn in self.idle:
             conn.close()
         self.idle.clear()
