@@ -105,17 +105,15 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return 1 if failures else 0
     waf = config.waf
     mode: Literal["block", "detect"] = "detect" if waf.mode == "detect" else "block"
-    print(
-        explain_request(
-            ruleset,
-            args.request,
-            args.header,
-            args.data,
-            mode=mode,
-            paranoia=waf.paranoia,
-            threshold=waf.anomaly_threshold,
-        )
+    headers = list(args.header)
+    if args.data is not None and not any(h.lower().startswith("content-type:") for h in headers):
+        headers.append("Content-Type: application/x-www-form-urlencoded")  # what curl -d sends
+    if not any(h.lower().startswith("host:") for h in headers):
+        headers.append(f"Host: {config.sites[0].hosts[0].removeprefix('*.')}")  # a real request always has one
+    report = explain_request(
+        ruleset, args.request, headers, args.data, mode=mode, paranoia=waf.paranoia, threshold=waf.anomaly_threshold
     )
+    print(report.rstrip("\n"))
     return 0
 
 

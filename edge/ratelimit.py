@@ -1,4 +1,4 @@
-"""Enforcing `[[ratelimit]]` rules with the `limits` package: counters in memory, Redis or any `limits` storage.
+"""Enforcing `[[ratelimit]]` rules: `limits` items and storages (Redis, memcached, ...), local counters for memory://.
 
 Each matching rule is hit once per window (`"10/second;300/hour"` is two windows); the first window that
 is exhausted answers 429. The counter's key is the rule id plus the value of the rule's `key` expression,
@@ -12,6 +12,7 @@ Headers follow the IETF httpapi rate-limit draft (structured fields):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -24,6 +25,7 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from edge.config import RateLimitConfig
+from edge.counters import LocalCounters
 
 log = logging.getLogger("edge.ratelimit")
 
@@ -61,15 +63,29 @@ class StorageDown(Exception):
 
 
 class Limiter:
-    """One per worker: the storage connection and the strategy of `[ratelimit]`."""
+    """One per worker: the counters of `[ratelimit]` (local for memory://, else a `limits` storage).
+
+    A shared storage gets a deadline per check and a short breaker: after a failure it is left alone for
+    `BREAKER_SECONDS` (requests fail open or closed at once instead of each waiting for a dead server),
+    then tried again, so limiting resumes by itself when the storage is back.
+    """
+
+    TIMEOUT = 0.5  # seconds a shared storage may take to answer one check
+    BREAKER_SECONDS = 1.0
 
     def __init__(self, config: RateLimitConfig) -> None:
         self.config = config
-        uri = config.storage if config.storage.startswith("async+") else "async+" + config.storage
-        self.storage = storage_from_string(uri, wrap_exceptions=True)
-        self.strategy: Strategy = STRATEGIES[config.strategy](self.storage)
         self.fail_open = config.on_storage_error == "allow"
+        self.local: LocalCounters | None = None
+        self.strategy: Strategy | None = None
+        if not self.is_shared:
+            self.local = LocalCounters(config.strategy)
+        else:
+            uri = config.storage if config.storage.startswith("async+") else "async+" + config.storage
+            self.storage = storage_from_string(uri, wrap_exceptions=True)
+            self.strategy = STRATEGIES[config.strategy](self.storage)
         self._last_error_log = 0.0
+        self._broken_until = 0.0
 
     @property
     def is_shared(self) -> bool:
@@ -77,28 +93,60 @@ class Limiter:
         return not self.config.storage.startswith(("memory://", "async+memory://"))
 
     async def check(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
-        """Hit every window of one rule for `key`; None when the storage failed and we fail open."""
+        """Count one request against every window of one rule for `key`.
+
+        The outcome of the first window that refuses, else of the one with the least left; None when the
+        storage failed and we fail open (StorageDown when we fail closed).
+        """
+        if self.local is not None:
+            states = self.local.check(items, f"{rule_id}/{key}")
+            return _outcome(rule_id, [(item, s.allowed, s.remaining, s.reset) for item, s in states])
+        if time.monotonic() < self._broken_until:
+            self._failed(None)
+            return None
         try:
-            tightest: Outcome | None = None
-            for item in items:
-                allowed = await self.strategy.hit(item, rule_id, key)
-                stats = await self.strategy.get_window_stats(item, rule_id, key)
-                reset = max(0, math.ceil(stats.reset_time - time.time()))
-                outcome = Outcome(rule_id, allowed, item.amount, item.get_expiry(), stats.remaining, reset)
-                if not allowed:
-                    return outcome
-                if tightest is None or outcome.remaining < tightest.remaining:
-                    tightest = outcome
-            return tightest
-        except StorageError as exc:
+            async with asyncio.timeout(self.TIMEOUT):
+                return await self._check_shared(rule_id, items, key)
+        except (StorageError, TimeoutError) as exc:
+            self._broken_until = time.monotonic() + self.BREAKER_SECONDS
+            self._failed(exc)
+            return None
+
+    async def _check_shared(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
+        # Shortest window first: a request refused by a short window is then not counted by the long ones.
+        assert self.strategy is not None
+        results = []
+        for item in sorted(items, key=lambda item: item.get_expiry()):
+            allowed = await self.strategy.hit(item, rule_id, key)
+            stats = await self.strategy.get_window_stats(item, rule_id, key)
+            results.append((item, allowed, stats.remaining, stats.reset_time - time.time()))
+            if not allowed:
+                break
+        return _outcome(rule_id, results)
+
+    def _failed(self, exc: Exception | None) -> None:
+        """Fail open (return) or closed (raise StorageDown), as `on_storage_error` says."""
+        if exc is not None:
             self._report(exc)
-            if self.fail_open:
-                return None
-            raise StorageDown(str(exc)) from exc
+        if not self.fail_open:
+            raise StorageDown(str(exc) if exc else "storage unavailable (retrying shortly)")
 
     def _report(self, exc: Exception) -> None:
         now = time.monotonic()
         if now - self._last_error_log >= 1.0:
             self._last_error_log = now
             action = "allowing requests (fail open)" if self.fail_open else "answering 503 (fail closed)"
-            log.error("rate-limit storage %s failed: %s; %s", self.config.storage, exc, action)
+            reason = str(exc) or f"no answer within {self.TIMEOUT}s"
+            log.error("rate-limit storage %s failed: %s; %s", self.config.storage, reason, action)
+
+
+def _outcome(rule_id: str, results: Sequence[tuple[RateLimitItem, bool, int, float]]) -> Outcome | None:
+    """The refusing window, or the allowed one with the least left; None for a rule without windows."""
+    chosen: Outcome | None = None
+    for item, allowed, remaining, reset in results:
+        outcome = Outcome(rule_id, allowed, item.amount, item.get_expiry(), max(0, remaining), max(0, math.ceil(reset)))
+        if not allowed:
+            return outcome
+        if chosen is None or outcome.remaining < chosen.remaining:
+            chosen = outcome
+    return chosen

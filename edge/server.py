@@ -46,14 +46,16 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     edge_info: ConnectionInfo
     edge_in_head = True
     edge_head_bytes = 0
+    edge_events = 0  # heads and messages completed so far: a chunk without one lies inside a single part
     edge_rejected = False
 
     def data_received(self, data: bytes) -> None:
         if self.edge_rejected:
             return
+        events = self.edge_events
         super().data_received(data)
-        if self.edge_in_head and self.parser is not None:
-            # This whole chunk went into a request head that is still not complete.
+        if self.edge_in_head and self.edge_events == events and self.parser is not None:
+            # The whole chunk went into a request head that is still not complete.
             self.edge_head_bytes += len(data)
             if self.edge_head_bytes > MAX_REQUEST_HEAD:
                 self.edge_reject_head()
@@ -61,11 +63,13 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self.edge_in_head = False
         self.edge_head_bytes = 0
+        self.edge_events += 1
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
         self.edge_in_head = True
+        self.edge_events += 1
 
     def edge_reject_head(self) -> None:
         """431 and close: the client sent more head than any sane request needs."""

@@ -134,6 +134,20 @@ BENIGN = [
     ),
     ("GET /docs?topic=Please+select+the+rows+you+want+to+export", None, None),
     ("GET /price?amount=%245.00&currency=USD", None, None),
+    ("GET /search?q=time+to+go+home", None, None),
+    ("GET /search?q=dogs%3B+cat+lovers+welcome", None, None),
+    ("GET /search?q=what+if+a%3Db", None, None),
+    ("GET /search?q=how+to+create+table+in+excel", None, None),
+    ("GET /search?q=trim+the+hedge+%28soon%29", None, None),
+    ("GET /search?q=caf%C3%A9+cr%C3%A8me", None, None),
+    ("GET /login?uname=john+doe", None, None),
+    ("GET /redirect?u=https%3A%2F%2Fexample.com%2F2024%2F01%2Fpost", None, None),
+    (
+        "POST /upload",
+        ["Content-Type: multipart/form-data; boundary=b"],
+        '--b\r\nContent-Disposition: form-data; name="a&amp;b"; filename="r&eacute;sum&eacute;.pdf"\r\n'
+        "Content-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n--b--\r\n",
+    ),
 ]
 
 
@@ -183,6 +197,34 @@ ATTACKS = [
     ("sensitive-files", "GET /.git/config", None, None),
     ("sensitive-files", "GET /backup/site.sql", None, None),
     ("sensitive-files", "GET /wp-config.php.save", None, None),
+    ("rce", "GET /run?c=time+ifconfig", None, None),
+    ("rce", "GET /run?c=%7C%24u+wget+test", None, None),
+    ("rce", "GET /run?c=IF+%22%25VAR%25%22+%3D%3D+%22after%22+%40echo+ok", None, None),
+    ("rce", "GET /run?c=cat+%2F%5B%3F%5Dtc%2Fpa%5B%3F%5Dswd", None, None),
+    ("rce", "GET /run?x=%40%7B%5Bsystem+%27id%27%5D%7D", None, None),
+    ("php", "GET /run?x=%28system%29%28ls%29%3B", None, None),
+    ("php", "GET /run?x=%24%20%7B%27ff%27%7D", None, None),
+    ("node", "GET /run?foo=process%5B%22env%22%5D", None, None),
+    ("xss", "GET /search?q=%3Cf+o+r+m", None, None),
+    ("xss", "GET /search?q=%3Cv%3Avmlframe+src%3D%22x%22%2F%3E", None, None),
+    ("sqli", "GET /item?id=%27%7B%22a%22%3A%22b%22%7D%27+%3F+%27a%27", None, None),
+    ("sqli", "POST /post", ["Content-Type: application/x-www-form-urlencoded"], "db=tempdb"),
+    ("ssrf", "GET /fetch?url=http%3A%2F%2F0xA9.0xFE.0xA9.0xFE%2F", None, None),
+    ("ldap", "GET /dir?filter=value)(gidNumber%3C%3D100", None, None),
+    (
+        "protocol",
+        "POST /upload",
+        ["Content-Type: multipart/form-data; boundary=b"],
+        '--b\r\nContent-Disposition: form-data; name="u"\r\nContent-Type: text/plain; charset=utf-7\r\n\r\n'
+        "+ADw-script+AD4-\r\n--b--\r\n",
+    ),
+    (
+        "protocol",
+        "POST /upload",
+        ["Content-Type: multipart/form-data; boundary=b"],
+        '--b\r\nContent-Disposition: form-data; name="fi;le"; filename="t"\r\n\r\nx\r\n--b--\r\n',
+    ),
+    ("protocol", "GET /?param=%c0%af", None, None),
 ]
 
 
@@ -194,3 +236,43 @@ def test_attacks_reach_the_threshold_at_paranoia_1(
     assert score >= 5, f"{cls}: {line} scored {score} ({matched})"
     tags = {tag for rule in ruleset.rules if rule.id in matched for tag in rule.tags}
     assert cls in tags, f"{cls}: {line} matched {matched}"
+
+
+PL2_PAIRS = [
+    ("POST /post", ["Content-Type: application/x-www-form-urlencoded"], "pay%3DAND+7639%3D%28"),
+    ("GET /item?id=1+XOR+%28select+1%29", None, None),
+]
+
+
+@pytest.mark.parametrize(("line", "headers", "body"), PL2_PAIRS)
+def test_paranoia_2_sql_signals_block_together(
+    ruleset: RuleSet, line: str, headers: list[str] | None, body: str | None
+) -> None:
+    """The two paranoia-2 SQL rules score 3 each: one alone stays under the threshold, both together block."""
+    own = {h.split(":", 1)[0].lower() for h in headers or []}
+    base = [h for h in BROWSER if h.split(":", 1)[0].lower() not in own]
+    view = RequestView.from_request_line(line, headers=base + (headers or []), body=body)
+    data, view.body = view.body, None
+    state = WafState()
+    result = evaluate(ruleset, view, phase="head", state=state, paranoia=2, threshold=5)
+    if result.needs_body:
+        view.body = data or b""
+        result = evaluate(ruleset, view, phase="body", state=state, paranoia=2, threshold=5)
+    matched = {m.rule_id for m in result.matches}
+    assert result.score >= 5, matched
+
+
+@pytest.mark.parametrize(("line", "headers", "body"), BENIGN)
+def test_benign_requests_stay_under_the_threshold_at_paranoia_2(
+    ruleset: RuleSet, line: str, headers: list[str] | None, body: str | None
+) -> None:
+    own = {h.split(":", 1)[0].lower() for h in headers or []}
+    base = [h for h in BROWSER if h.split(":", 1)[0].lower() not in own]
+    view = RequestView.from_request_line(line, headers=base + (headers or []), body=body)
+    data, view.body = view.body, None
+    state = WafState()
+    result = evaluate(ruleset, view, phase="head", state=state, paranoia=2, threshold=5)
+    if result.needs_body:
+        view.body = data or b""
+        result = evaluate(ruleset, view, phase="body", state=state, paranoia=2, threshold=5)
+    assert result.score < 5, f"{line}: {[m.rule_id for m in result.matches]}"

@@ -1,0 +1,483 @@
+"""`certs`: the certificate folder at scale. How long `load_store` takes to read and index 1,000 and 10,000
+certificates, whether the SNI choice stays O(1), and full handshakes/s with 10,000 certificates loaded
+against 1.
+
+    .venv/bin/python -m tests.bench.run --only certs [--quick]
+
+The folders are generated once (one CA, one shared ECDSA P-256 key, one `cert + key` file per name
+`nNNNNN.certs.test`) and cached under `bench-results/cert-folders/`. The gateways serve a site for
+`localhost` and `*.certs.test`; the handshake client is `tests/bench/load.py`'s (`_one_handshake`: a full
+handshake and one GET per connection, chain and name verified), with an SSLContext that picks a random
+server name per connection.
+
+Contexts are built per distinct choice on first use (edge/tls/contexts.py), so with 10,000 names the first
+handshake of each name pays for one: "10k cold" measures handshakes to names never seen before, "10k warm"
+random names once every context exists; the RSS after each says what 10,000 contexts cost.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import socket
+import ssl
+import statistics
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from edge.tls.certstore import load_store
+from tests.bench.load import LoadResult, _Counts, _one_handshake
+from tests.bench.registry import Options, scenario
+from tests.bench.stack import REPO, BenchError, CpuMeter, Stack, Target, _edge_command, free_port
+
+CACHE = REPO / "bench-results" / "cert-folders"
+DOMAIN = "certs.test"
+SIZES = (1_000, 10_000)
+FORMAT = "v1"  # bump when the generated layout changes: the cache is keyed by it
+
+
+def name_of(number: int) -> str:
+    return f"n{number:05d}.{DOMAIN}"
+
+
+# --- the generated folders -------------------------------------------------------------------------------------
+
+
+def _ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """The cache's CA (made once; every folder size shares it)."""
+    cert_path, key_path = folder / "ca.pem", folder / "ca.key"
+    if cert_path.is_file() and key_path.is_file():
+        key = serialization.load_pem_private_key(key_path.read_bytes(), None)
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        return x509.load_pem_x509_certificate(cert_path.read_bytes()), key
+    folder.mkdir(parents=True, exist_ok=True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "edge bench certs CA")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return cert, key
+
+
+def cert_folder(count: int) -> Path:
+    """`count` leaf files (certificate + key), generated once and cached; the folder is complete when its
+    `.complete` marker exists (the store skips hidden files)."""
+    folder = CACHE / f"{FORMAT}-{count}"
+    if (folder / ".complete").is_file():
+        return folder
+    ca_cert, ca_key = _ca(CACHE / f"{FORMAT}-ca")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = leaf_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    for number in range(count):
+        name = name_of(number)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(ca_cert.subject)
+            .public_key(leaf_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=365))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        (folder / f"n{number:05d}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key_pem)
+    (folder / ".complete").write_text(f"{count} leaves in {time.perf_counter() - started:.1f}s\n")
+    print(f"  generated {count} certificates in {folder.relative_to(REPO)} ({time.perf_counter() - started:.1f}s)")
+    return folder
+
+
+# --- in-process: load, index, choose ---------------------------------------------------------------------------
+
+
+def measure_load(count: int, rounds: int) -> dict[str, Any]:
+    """Best-of-`rounds` wall time of `load_store` on the folder, and the cost of one `choose`."""
+    folder = cert_folder(count)
+    times = []
+    store = None
+    for _ in range(rounds):
+        started = time.perf_counter()
+        store = load_store(folder)
+        times.append(time.perf_counter() - started)
+    assert store is not None
+    if len(store.entries) != count or store.problems:
+        raise BenchError(f"{folder}: {len(store.entries)} entries, problems {store.problems[:3]}")
+    rng = random.Random(count)
+    names = [name_of(rng.randrange(count)) for _ in range(10_000)]
+    lookups = []
+    for _ in range(5):
+        started = time.perf_counter()
+        for name in names:
+            store.choose(name)
+        lookups.append((time.perf_counter() - started) / len(names))
+    if not store.choose(names[0]):
+        raise BenchError(f"{names[0]} is not covered by the store it was generated for")
+    return {
+        "certificates": count,
+        "load_seconds": min(times),
+        "load_seconds_all": times,
+        "load_us_per_certificate": min(times) / count * 1e6,
+        "choose_ns": min(lookups) * 1e9,
+    }
+
+
+# --- the gateways ----------------------------------------------------------------------------------------------
+
+
+def _gateway_folder(stack: Stack, label: str, source: Path, count: int) -> Path:
+    """A certificate folder for one gateway: the stack's dev `localhost.pem` (its readiness probe and default)
+    plus hard links (or copies) of `count` cached leaves."""
+    localhost, _ = stack._certificates()
+    folder = stack.dir / f"certs-{label}"
+    folder.mkdir()
+    shutil.copyfile(localhost, folder / "localhost.pem")
+    for number in range(count):
+        name = f"n{number:05d}.pem"
+        try:
+            os.link(source / name, folder / name)
+        except OSError:
+            shutil.copyfile(source / name, folder / name)
+    return folder
+
+
+def start_edge(stack: Stack, label: str, certs: Path) -> tuple[Target, float]:
+    """edge (one worker, pinned like the other gateways) serving `localhost` and `*.certs.test` from `certs`;
+    returns the target and the seconds from spawn to the first answered request."""
+    origin = stack.origin()
+    port = free_port()
+    config = stack.dir / f"{label}.toml"
+    config.write_text(
+        f"""[server]
+https = "127.0.0.1:{port}"
+workers = 1
+grace = "1s"
+
+[tls]
+certs = "{certs}"
+default = "localhost"
+min_version = "TLSv1.2"
+
+[[site]]
+hosts = ["localhost", "*.{DOMAIN}"]
+origins = ["http://127.0.0.1:{origin}"]
+"""
+    )
+    started = time.perf_counter()
+    proc = stack._spawn(
+        label,
+        [*stack.pinning.gateway(), *_edge_command(), "run", "-c", str(config)],
+        stdout=stack.dir / f"{label}-access.log",
+    )
+    stack._wait_ready(proc, port, tls=True, timeout=180)
+    ready = time.perf_counter() - started
+    stack.targets[label] = target = Target(label, port, proc)
+    return target, ready
+
+
+class SniContext(ssl.SSLContext):
+    """A verifying client context whose connections each ask for a name from `pick()` (the load client's
+    `_one_handshake` passes `server_hostname="localhost"`, which this replaces)."""
+
+    pick: Any
+
+    def wrap_socket(self, sock: Any, *args: Any, server_hostname: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        return super().wrap_socket(sock, *args, server_hostname=self.pick(), **kwargs)
+
+
+def sni_context(cas: list[Path], pick: Any) -> SniContext:
+    context = SniContext(ssl.PROTOCOL_TLS_CLIENT)
+    for ca in cas:
+        context.load_verify_locations(cafile=str(ca))
+    context.pick = pick
+    return context
+
+
+def run_sni_handshakes(
+    target: Target, meter: CpuMeter, context: ssl.SSLContext, *, seconds: float, threads: int, limit: int | None = None
+) -> LoadResult:
+    """`load.run_handshakes` with our SNI context: `threads` threads of full handshakes + 1 GET each, for
+    `seconds` or until `limit` handshakes were started."""
+    counts = _Counts()
+    started_count = [0]
+    lock = threading.Lock()
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    def worker() -> None:
+        while time.perf_counter() < deadline:
+            if limit is not None:
+                with lock:
+                    if started_count[0] >= limit:
+                        return
+                    started_count[0] += 1
+            _one_handshake(context, target.port, counts)
+
+    with meter:
+        pool = [threading.Thread(target=worker, name=f"sni-handshake-{n}", daemon=True) for n in range(threads)]
+        for thread in pool:
+            thread.start()
+        for thread in pool:
+            thread.join(seconds + 30)
+        if any(thread.is_alive() for thread in pool):
+            raise BenchError(f"handshake threads against {target.name} did not finish")
+        elapsed = time.perf_counter() - start
+    return LoadResult(
+        target=target.name,
+        rate=counts.ok / elapsed,
+        requests=counts.ok,
+        errors=counts.errors,
+        seconds=elapsed,
+        gateway_cpu=meter.gateway,
+        client_cpu=meter.client,
+        foreign_cpu=meter.foreign,
+        detail=f"first error: {counts.first_error}" if counts.first_error else "",
+    )
+
+
+ROTATION_LIMIT = 60.0
+
+
+def _gateway_folder_of(stack: Stack, label: str) -> Path:
+    return stack.dir / f"certs-{label}"
+
+
+def idle_cpu(target: Target, seconds: float) -> float:
+    """Share of a core the gateway uses while nobody talks to it."""
+    before = target.cpu_seconds()
+    time.sleep(seconds)
+    return (target.cpu_seconds() - before) / seconds
+
+
+def rotation_latency(stack: Stack, target: Target, folder: Path, *, ca_dir: Path) -> float | None:
+    """Drop a certificate for a new name into the live folder; seconds until a handshake gets it (None: not
+    within ROTATION_LIMIT). Removes it again afterwards and waits for that reload too."""
+    ca_cert, ca_key = _ca(ca_dir)
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = f"rotated.{DOMAIN}"
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    pem = cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+
+    def presented() -> bytes | None:
+        try:
+            with (
+                socket.create_connection(("127.0.0.1", target.port), timeout=5) as raw,
+                context.wrap_socket(raw, server_hostname=name) as tls,
+            ):
+                return tls.getpeercert(binary_form=True)
+        except OSError:
+            return None
+
+    temp = folder / ".rotated.tmp"
+    temp.write_bytes(pem)
+    started = time.perf_counter()
+    os.replace(temp, folder / "rotated.pem")
+    elapsed = None
+    while time.perf_counter() - started < ROTATION_LIMIT:
+        if presented() == der:
+            elapsed = time.perf_counter() - started
+            break
+        time.sleep(0.05)
+    (folder / "rotated.pem").unlink()
+    deadline = time.perf_counter() + ROTATION_LIMIT
+    while presented() == der and time.perf_counter() < deadline:
+        time.sleep(0.1)
+    return elapsed
+
+
+def rss_mib(target: Target) -> float:
+    for line in Path(f"/proc/{target.proc.pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+# --- the scenario ----------------------------------------------------------------------------------------------
+
+
+@scenario("certs")
+def certs(stack: Stack, opts: Options) -> dict[str, Any]:
+    """Load + index time of 1,000 and 10,000 certificates; handshakes/s with 10,000 loaded vs 1."""
+    from tests.bench.run import print_table, summarize
+
+    quick = opts.seconds <= 3.0
+    print(f"\n[certs] load_store on generated folders ({', '.join(f'{n:,}' for n in SIZES)} certificates)", flush=True)
+    loads = {}
+    for count in SIZES:
+        loads[count] = measure_load(count, rounds=1 if quick else 3)
+    print(f"\n  {'certificates':>12}{'load s':>10}{'us/cert':>10}{'choose ns':>11}")
+    for count, row in loads.items():
+        print(
+            f"  {count:>12,}{row['load_seconds']:>10.2f}{row['load_us_per_certificate']:>10.0f}{row['choose_ns']:>11.0f}"
+        )
+    small, large = loads[SIZES[0]], loads[SIZES[-1]]
+    choose_ratio = large["choose_ns"] / small["choose_ns"]
+    constant = choose_ratio < 2.0
+    print(
+        f"  choose(): {choose_ratio:.2f}x from {SIZES[0]:,} to {SIZES[-1]:,} certificates: "
+        f"{'O(1)' if constant else 'NOT O(1)'}; load: {large['load_seconds'] / small['load_seconds']:.1f}x"
+    )
+
+    big = SIZES[-1]
+    source = cert_folder(big)
+    ca_cert = CACHE / f"{FORMAT}-ca" / "ca.pem"
+    _, dev_ca = stack._certificates()
+    one, one_ready = start_edge(stack, "edge-1cert", _gateway_folder(stack, "1", source, 1))
+    many, many_ready = start_edge(stack, "edge-10kcert", _gateway_folder(stack, "10k", source, big))
+    rss_start = rss_mib(many)
+    print(f"\n  edge start to first answer: 1 certificate {one_ready:.2f}s, {big:,} certificates {many_ready:.2f}s")
+    idle = {target.name: idle_cpu(target, 3.0) for target in (one, many)}
+    print(
+        f"  idle gateway CPU (the 0.5 s stat poll of the folder): 1 certificate {idle[one.name]:.0%}, "
+        f"{big:,} certificates {idle[many.name]:.0%} of a core"
+    )
+    rotation = rotation_latency(stack, many, _gateway_folder_of(stack, "10k"), ca_dir=CACHE / f"{FORMAT}-ca")
+    print(
+        f"  rotation with {big:,} certificates: a new file is served after {rotation:.2f}s (contract: 2 s)"
+        if rotation is not None
+        else f"  rotation with {big:,} certificates: a new file was NOT served within {ROTATION_LIMIT:.0f}s"
+    )
+
+    # Cold: every handshake to a name that has no context yet (a shuffled pass over all names).
+    order = [name_of(n) for n in range(big)]
+    random.Random(7).shuffle(order)
+    position = iter(order)
+    lock = threading.Lock()
+
+    def next_cold() -> str:
+        with lock:
+            return next(position, name_of(0))
+
+    cold_limit = big if not quick else min(big, 3000)
+    rss_before_cold = rss_mib(many)  # after the rotation's reload: the store and no context yet
+    cold_context = sni_context([ca_cert, dev_ca], next_cold)
+    print(
+        f"  cold pass: {cold_limit:,} handshakes to never-seen names ({opts.threads} threads) ...",
+        flush=True,
+    )
+    cold = run_sni_handshakes(
+        many, stack.meter(many), cold_context, seconds=600, threads=opts.threads, limit=cold_limit
+    )
+    rss_cold = rss_mib(many)
+    rss_loaded = rss_before_cold  # after start and one reload
+    print(
+        f"  cold: {cold.rate:.1f} handshakes/s, {cold.errors} errors, gateway CPU "
+        f"{cold.cpu_us_per_request or 0:.0f} us/handshake; RSS {rss_loaded:.0f} -> {rss_cold:.0f} MiB"
+        + (f" ({cold.detail})" if cold.detail else "")
+    )
+
+    rng = random.Random(11)
+    warm_names = order[:cold_limit]  # names whose contexts exist now
+
+    def random_warm() -> str:
+        return rng.choice(warm_names)
+
+    contexts = {
+        "edge-1cert": sni_context([ca_cert, dev_ca], lambda: name_of(0)),
+        "edge-10kcert": sni_context([ca_cert, dev_ca], random_warm),
+    }
+    targets = [one, many]
+    print(
+        f"\n  warm: random names among {len(warm_names):,} (10k) vs one name (1), {opts.threads} threads, "
+        f"{opts.handshake_seconds:g}s per run, {opts.rounds} alternating rounds after a 1s warm-up each",
+        flush=True,
+    )
+    for target in targets:
+        run_sni_handshakes(target, stack.meter(target), contexts[target.name], seconds=1, threads=opts.threads)
+    runs: dict[str, list[LoadResult]] = {t.name: [] for t in targets}
+    for round_no in range(1, opts.rounds + 1):
+        for target in targets:
+            result = run_sni_handshakes(
+                target, stack.meter(target), contexts[target.name], seconds=opts.handshake_seconds, threads=opts.threads
+            )
+            runs[target.name].append(result)
+            errors = f", {result.errors} errors ({result.detail})" if result.errors else ""
+            print(f"  round {round_no} {target.name:<13} {result.rate:>10.1f}/s{errors}", flush=True)
+    rows = {("1 cert" if name == "edge-1cert" else "10k warm"): summarize(r) for name, r in runs.items()}
+    rows["10k cold"] = summarize([cold])
+    ratio = print_table(
+        f"certs: full TLS handshake + 1 GET per connection, {opts.threads} client threads, median of {opts.rounds}",
+        "handshakes/s",
+        rows,
+        first="10k warm",
+        second="1 cert",
+    )
+    rss_warm = rss_mib(many)
+    cold_ratio = rows["10k cold"]["rate"] / rows["1 cert"]["rate"] if rows["1 cert"]["rate"] else None
+    print(
+        f"  ratio 10k cold/1 cert: {cold_ratio:.3f}" if cold_ratio is not None else "  ratio 10k cold/1 cert: -",
+        f"\n  gateway RSS with {big:,} certificates: {rss_start:.0f} MiB started, {rss_loaded:.0f} MiB after a reload, {rss_cold:.0f} MiB after "
+        f"{cold_limit:,} contexts, {rss_warm:.0f} MiB at the end ({(rss_cold - rss_loaded) * 1024 / cold_limit:.1f} "
+        f"KiB per context); 1 certificate: {rss_mib(one):.0f} MiB",
+    )
+    median = statistics.median
+    return {
+        "client": "tests/bench/load.py _one_handshake with a random-SNI SSLContext (chain + name verified)",
+        "threads": opts.threads,
+        "seconds": opts.handshake_seconds,
+        "rounds": opts.rounds,
+        "load": {str(count): row for count, row in loads.items()},
+        "choose_ratio_10k_1k": choose_ratio,
+        "choose_constant": constant,
+        "start_seconds": {"1": one_ready, str(big): many_ready},
+        "idle_cpu_share": {"1": idle[one.name], str(big): idle[many.name]},
+        "rotation_seconds_10k": rotation,
+        "cold_handshakes": cold_limit,
+        "results": rows,
+        "ratio_10k_warm_1": ratio,
+        "ratio_10k_cold_1": cold_ratio,
+        "rss_mib": {
+            "1": rss_mib(one),
+            f"{big}_started": rss_start,
+            f"{big}_loaded": rss_loaded,
+            f"{big}_after_cold": rss_cold,
+            f"{big}_end": rss_warm,
+        },
+        "load_seconds_median": {str(c): median(r["load_seconds_all"]) for c, r in loads.items()},
+    }
