@@ -92,6 +92,11 @@ class Metrics:
     def set(self, name: str, labels: tuple[tuple[str, str], ...], value: float) -> None:
         self.gauges[(name, labels)] = value
 
+    def clear(self, name: str) -> None:
+        """Drop every labelled value of a gauge, before setting the ones that still exist."""
+        for key in [key for key in self.gauges if key[0] == name]:
+            del self.gauges[key]
+
     def observe_duration(self, seconds: float) -> None:
         self.duration_sum += seconds
         for index, bound in enumerate(_BUCKETS):

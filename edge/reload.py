@@ -144,9 +144,14 @@ class Reloader:
             )
         self.runtime.record_reload("certs", ok=not problems, errors=problems, served=served)
         self.warn_expiry()
-        for entry in store.entries:
-            for name in entry.names:
-                self.runtime.metrics.set("edge_cert_not_after_seconds", (("name", name),), entry.not_after.timestamp())
+        metrics = self.runtime.metrics
+        metrics.clear("edge_cert_not_after_seconds")
+        for name in store.names():
+            # The certificate a handshake for this name gets (the earliest expiry when several key types serve it).
+            chosen = store.choose(name if not name.startswith("*.") else "x" + name[1:])
+            if chosen:
+                expires = min(entry.not_after for entry in chosen).timestamp()
+                metrics.set("edge_cert_not_after_seconds", (("name", name),), expires)
 
     def warn_expiry(self) -> None:
         """Warn 14 days ahead for each served certificate, loudly while an expired one is all a name has."""

@@ -27,7 +27,10 @@ _SHM = Path("/dev/shm")
 @dataclass(frozen=True, slots=True)
 class TlsSettings:
     min_version: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2
-    client_ca: Path | None = None  # mTLS: require a client certificate signed by this CA
+    # mTLS: every site's client CA. The SNI callback switches a handshake to the chosen certificate's context,
+    # and OpenSSL verifies the client's certificate against THAT context's trust store, so every context
+    # carries all of them; a certificate is optional here, each site demands its own after the handshake.
+    client_cas: tuple[Path, ...] = ()
 
 
 def build_context(entries: Sequence[CertEntry], settings: TlsSettings) -> ssl.SSLContext:
@@ -47,9 +50,10 @@ def build_context(entries: Sequence[CertEntry], settings: TlsSettings) -> ssl.SS
     context.options &= ~ssl.OP_CIPHER_SERVER_PREFERENCE  # clients choose (Mozilla intermediate)
     context.set_alpn_protocols(list(ALPN))
     _load_entries(context, entries)
-    if settings.client_ca is not None:
-        context.verify_mode = ssl.CERT_REQUIRED
-        context.load_verify_locations(cafile=settings.client_ca)
+    if settings.client_cas:
+        context.verify_mode = ssl.CERT_OPTIONAL
+        for ca in settings.client_cas:
+            context.load_verify_locations(cafile=ca)
     return context
 
 

@@ -82,6 +82,11 @@ def read_file(path: Path, key_password: bytes | None) -> FileContents:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from None
+    return parse_bytes(data, key_password)
+
+
+def parse_bytes(data: bytes, key_password: bytes | None) -> FileContents:
+    """`read_file` for bytes already in hand."""
     if not data.strip():
         raise UnreadableFile("empty file")
     if b"-----BEGIN " not in data:

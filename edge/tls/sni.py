@@ -2,8 +2,9 @@
 
 The listener's base context carries the protocol settings (versions, ciphers, client-certificate
 request); the callback switches each handshake to the context of the certificate chosen for its server
-name. Switching `ssl_object.context` costs nothing measurable and only certificates and keys are taken
-from the switched-to context, which is why the base context must already hold the other settings.
+name. Switching `ssl_object.context` costs nothing measurable. The certificates, keys and the trust store
+for client certificates come from the switched-to context (so every context carries all client CAs), the
+protocol versions and the verify mode from the base context (so both must say the same).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class CertState:
 
 
 def tls_settings(config: Config) -> TlsSettings:
-    return TlsSettings(min_version=_VERSIONS[config.tls.min_version])
+    return TlsSettings(min_version=_VERSIONS[config.tls.min_version], client_cas=tuple(client_ca_files(config)))
 
 
 def key_password(config: Config) -> bytes | None:

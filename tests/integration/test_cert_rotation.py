@@ -130,12 +130,6 @@ def test_removed_file_is_no_longer_served(
     assert_within_deadline(wait_served(gw, "stays.rot.test", default_der(pki), since=started))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="edge/reload.py report_certs only ever sets edge_cert_not_after_seconds: the gauge of a name whose "
-    "certificate was removed stays exported forever (Metrics has no way to drop a gauge)",
-)
 def test_removed_certificate_leaves_no_expiry_metric(
     gateway_factory: GatewayFactory, origin_a: DemoOrigin, ca: CertCa, pki: Pki
 ) -> None:
@@ -424,12 +418,6 @@ def test_expired_certificates_warnings_and_expiry_metric(
     assert _metric(gw, "soon.rot.test") == soon.cert.not_valid_after_utc.timestamp()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="edge/reload.py report_certs sets edge_cert_not_after_seconds{name} once per store entry in file "
-    "order, so the last file wins: an expired certificate sorted after the served valid one reports its date",
-)
 def test_expiry_metric_reports_the_served_certificate(
     gateway_factory: GatewayFactory, origin_a: DemoOrigin, ca: CertCa
 ) -> None:

@@ -100,19 +100,6 @@ def test_no_client_certificate_is_refused_with_403(mtls_gateway: Gateway, pki: P
     assert origin_a.count() == before  # the origin never saw them
 
 
-# The gateway bug behind the xfails below (see the report): the SNI callback switches each handshake to the
-# chosen certificate's SSLContext, which has no client CAs, and OpenSSL verifies the client's certificate
-# against the *switched-to* context's trust store. Every client certificate, even one of the right CA, fails
-# verification: TLS 1.2 handshakes fail, TLS 1.3 connections are closed before the first response.
-SWITCHED_CONTEXT_HAS_NO_CLIENT_CAS = pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="edge/tls/sni.py: the per-certificate context chosen in the SNI callback (edge/tls/contexts.py "
-    "build_context via tls_settings) carries no client CAs, and OpenSSL verifies the client certificate against "
-    "the switched-to context's store: every client certificate fails verification (connection closed)",
-)
-
-
 def test_forged_subject_header_without_a_certificate_is_refused_or_dropped(mtls_gateway: Gateway, pki: Pki) -> None:
     forged = {"X-Client-Cert-Subject": "CN=admin"}
     assert echo(mtls_gateway, pki, "m.test", None, forged).status == 403  # still no certificate: refused
@@ -149,7 +136,6 @@ def test_certificate_from_a_ca_no_site_trusts_is_refused(mtls_gateway: Gateway, 
     assert response.status == 403, response.text()
 
 
-@SWITCHED_CONTEXT_HAS_NO_CLIENT_CAS
 @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 def test_certificate_from_the_site_ca_passes_and_the_origin_sees_its_subject(
     mtls_gateway: Gateway, pki: Pki, clients: Clients, version: str
@@ -171,7 +157,6 @@ def test_certificate_from_the_site_ca_passes_and_the_origin_sees_its_subject(
     assert subjects(response) == ["CN=bob"]
 
 
-@SWITCHED_CONTEXT_HAS_NO_CLIENT_CAS
 def test_client_with_a_certificate_cannot_forge_the_subject_header(
     mtls_gateway: Gateway, pki: Pki, clients: Clients
 ) -> None:
@@ -180,7 +165,6 @@ def test_client_with_a_certificate_cannot_forge_the_subject_header(
     assert subjects(response) == ["CN=alice"]  # the verified subject only, once
 
 
-@SWITCHED_CONTEXT_HAS_NO_CLIENT_CAS
 def test_certificate_of_another_sites_ca_is_refused_here_and_accepted_there(
     mtls_gateway: Gateway, pki: Pki, clients: Clients
 ) -> None:
@@ -199,7 +183,6 @@ def test_certificate_of_another_sites_ca_is_refused_here_and_accepted_there(
         conn.close()
 
 
-@SWITCHED_CONTEXT_HAS_NO_CLIENT_CAS
 def test_site_without_client_ca_accepts_a_client_that_presents_a_certificate(
     mtls_gateway: Gateway, pki: Pki, clients: Clients
 ) -> None:

@@ -82,19 +82,28 @@ def test_tls12_client_is_refused_when_minimum_is_tls13(dual: tuple[CertStore, Is
         handshake(server, client_context(ROOT.pem, tls12_ciphers=ECDSA_TLS12), "a.example.test")
 
 
-def test_client_certificate_required_with_client_ca(tmp_path: Path, dual: tuple[CertStore, Issued, Issued]) -> None:
+def test_client_certificate_verified_against_the_client_cas(
+    tmp_path: Path, dual: tuple[CertStore, Issued, Issued]
+) -> None:
     store, _, _ = dual
     client_ca = make_ca("Client CA")
     write(tmp_path / "clients-ca.pem", client_ca.pem)
     user = make_leaf(client_ca, ["user.example.test"], key=new_key("p256"), client=True)
     user_file = write(tmp_path / "user.pem", user.pem, key_bytes(user.key))
-    server = build_context(store.choose("a.example.test"), TlsSettings(client_ca=tmp_path / "clients-ca.pem"))
-    assert server.verify_mode == ssl.CERT_REQUIRED
+    server = build_context(store.choose("a.example.test"), TlsSettings(client_cas=(tmp_path / "clients-ca.pem",)))
+    assert server.verify_mode == ssl.CERT_OPTIONAL  # sites without client_ca share the listener
     _, server_obj = handshake(server, client_context(ROOT.pem, cert_chain=str(user_file)), "a.example.test")
     assert server_obj.getpeercert(binary_form=True) == user.der
+    _, anonymous = handshake(server, client_context(ROOT.pem, tls12_ciphers=ECDSA_TLS12), "a.example.test")
+    assert anonymous.getpeercert(binary_form=True) is None
+    stranger_ca = make_ca("Stranger CA")
+    stranger = make_leaf(stranger_ca, ["s.example.test"], key=new_key("p256"), client=True)
+    stranger_file = write(tmp_path / "stranger.pem", stranger.pem, key_bytes(stranger.key))
     with pytest.raises(ssl.SSLError):
         # TLS 1.2, so that the server's refusal happens inside the handshake
-        handshake(server, client_context(ROOT.pem, tls12_ciphers=ECDSA_TLS12), "a.example.test")
+        handshake(
+            server, client_context(ROOT.pem, cert_chain=str(stranger_file), tls12_ciphers=ECDSA_TLS12), "a.example.test"
+        )
 
 
 def test_build_context_needs_entries() -> None:
