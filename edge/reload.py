@@ -19,7 +19,7 @@ from edge.watch import Watch, files_in
 
 log = logging.getLogger("edge.reload")
 
-CERT_PATTERNS = ("*.pem", "*.crt", "*.cer", "*.key")
+CERT_SUFFIXES = (".pem", ".crt", ".cer", ".key")
 EXPIRY_WARNING = timedelta(days=14)
 
 
@@ -42,8 +42,8 @@ class Reloader:
         self.certs = certs
         self.watches = [
             Watch("config", lambda: [self.config.path], self.reload_config),
-            Watch("certs", lambda: files_in(self.config.tls.certs, CERT_PATTERNS, depth=1), self.reload_certs),
-            Watch("rules", lambda: files_in(self.config.waf.rules, ("*.toml",)), self.reload_rules),
+            Watch("certs", lambda: files_in(self.config.tls.certs, CERT_SUFFIXES, depth=1), self.reload_certs),
+            Watch("rules", lambda: files_in(self.config.waf.rules, (".toml",)), self.reload_rules),
         ]
 
     @property
