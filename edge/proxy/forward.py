@@ -40,6 +40,7 @@ def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[byte
 _DROP_TRUSTED = HOP_BY_HOP | _ALWAYS_STRIPPED
 _DROP_UNTRUSTED = _DROP_TRUSTED | _FORWARDING
 _CONNECTION_KNOWN = HOP_BY_HOP | {b"close", b""}
+_CONNECTION_PLAIN = frozenset({b"keep-alive", b"close", b"upgrade"})
 
 
 def request_head(
@@ -68,7 +69,7 @@ def request_head(
     named: frozenset[bytes] = frozenset()
     for name, value in headers:
         if name in drop:
-            if name == b"connection":
+            if name == b"connection" and value.lower() not in _CONNECTION_PLAIN:
                 named = named | _connection_tokens(((name, value),))
             continue
         if name == b"x-forwarded-for":
