@@ -9,9 +9,9 @@ Module map (one job each):
   transforms.py, detect.py, functions.py   the function table (lower, url_decode, sqli, ...)
   operators.py the comparison table (eq, matches, wildcard, in {...}, IP sets)
   regex.py     RE2 access (single regex, pattern sets)
-  compiler.py  tree -> type-checked closures, shared per-request memo, regex atoms
+  compiler.py  tree -> type-checked closures, shared per-request memo, atoms and guards (CNF) for the prefilter
   closures.py  the getter builders the compiler assembles (memo, apply, any/all, and/or/xor)
-  prefilter.py one RE2 set pass per source to pick the rules that can match
+  prefilter.py the rules that can match, from atom results cached per raw value and per set of raw inputs
   tomlpos.py   line numbers for TOML tables and keys
   model.py     Rule, RuleTest, RateLimit, RuleSet: the loaded, immutable records
   ruleset.py   rule files -> RuleSet (all problems reported at once)

@@ -24,6 +24,28 @@ def memoized(slot: int, compute: Getter) -> Getter:
     return get
 
 
+TRANSFORM_CACHE_ENTRIES = 512
+TRANSFORM_CACHE_LENGTH = 256
+
+
+def cached(fn: Callable[[str], str]) -> Callable[[str], str]:
+    """`fn` with its results on short strings kept in a bounded dict (cleared when full): the values of headers,
+    cookies and arguments repeat across requests, and a chain of transformations costs a microsecond or so."""
+    cache: dict[str, str] = {}
+
+    def get(text: str) -> str:
+        out = cache.get(text)
+        if out is None:
+            out = fn(text)
+            if isinstance(text, str) and len(text) <= TRANSFORM_CACHE_LENGTH:
+                if len(cache) >= TRANSFORM_CACHE_ENTRIES:
+                    cache.clear()
+                cache[text] = out
+        return out
+
+    return get
+
+
 def element(array: tuple[Any, ...] | None, index: int) -> Any:
     return array[index] if array is not None and index < len(array) else None
 
@@ -65,14 +87,36 @@ def all_of(values: Getter, pred: Predicate) -> Callable[[Ctx], bool]:
     return get
 
 
-def _either(a: frozenset[int] | None, b: frozenset[int] | None) -> frozenset[int] | None:
-    return a | b if a is not None and b is not None else None
+Clauses = tuple[frozenset[int], ...]
+MAX_CLAUSES = 16
 
 
-def _smaller(a: frozenset[int] | None, b: frozenset[int] | None) -> frozenset[int] | None:
+def _both(a: Clauses | None, b: Clauses | None) -> Clauses | None:
+    """The guard of `a and b`: every clause of both."""
     if a is None or b is None:
         return a if b is None else b
-    return a if len(a) <= len(b) else b
+    return _reduced(a + b)
+
+
+def _either(a: Clauses | None, b: Clauses | None) -> Clauses | None:
+    """The guard of `a or b` (and of `a xor b`, which implies it): one clause per pair of clauses, their union.
+    Dropping clauses only weakens a guard, so the largest go first when there would be more than MAX_CLAUSES."""
+    if a is None or b is None:
+        return None
+    left, right = list(_reduced(a)), list(_reduced(b))
+    while len(left) * len(right) > MAX_CLAUSES:
+        longer = left if len(left) >= len(right) else right
+        longer.pop()
+    return _reduced(tuple(x | y for x in left for y in right))
+
+
+def _reduced(clauses: Clauses) -> Clauses:
+    """Without duplicates and without clauses implied by a smaller one (a superset), smallest first."""
+    out: list[frozenset[int]] = []
+    for clause in sorted(set(clauses), key=lambda c: (len(c), sorted(c))):
+        if not any(kept <= clause for kept in out):
+            out.append(clause)
+    return tuple(out)
 
 
 LOGIC: dict[str, Callable[[Getter, Getter], Getter]] = {
@@ -80,4 +124,4 @@ LOGIC: dict[str, Callable[[Getter, Getter], Getter]] = {
     "or": lambda x, y: lambda ctx: bool(x(ctx)) or bool(y(ctx)),
     "xor": lambda x, y: lambda ctx: bool(x(ctx)) != bool(y(ctx)),
 }
-GUARDS = {"and": _smaller, "or": _either, "xor": _either}
+GUARDS = {"and": _both, "or": _either, "xor": _either}

@@ -4,8 +4,13 @@
 type or name problem raises `RuleError` at its line and column (with `did you mean` for names).
 One `Compiler` serves a whole rule set, so identical sub-expressions (a field, a chain of functions over
 a field) compile to one shared getter whose value is computed at most once per request (memo slot in
-`ctx.memo`). String comparisons that reduce to a regex (`matches`, `contains`, `wildcard`) register an
-`Atom` so the prefilter can decide many rules with one RE2 set pass (see `prefilter.py`).
+`ctx.memo`). Every comparison registers an `Atom`, a test on the values of its left-hand side that holds
+whenever the comparison does: string comparisons that reduce to a regex (`matches`, `contains`, `wildcard`)
+with their pattern, so the prefilter can run many of them in one RE2 set pass, the others (`eq`, `in`,
+`gt`, a negated comparison, the booleans of `any(sqli(...))`) with their predicate. A rule's `guard` combines
+its atoms in conjunctive normal form (see `Guard`); the prefilter evaluates the atoms once per distinct raw
+value, through `Expr.unary` (the chain of one-argument functions over a base) and `Expr.parts` (the
+arrays whose elements an expanded array holds), and caches the result (see `prefilter.py`).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from edge.waf import regex
-from edge.waf.closures import GUARDS, LOGIC, all_of, any_of, apply, element, memoized
+from edge.waf.closures import GUARDS, LOGIC, all_of, any_of, apply, cached, element, memoized
 from edge.waf.errors import RuleError, suggest
 from edge.waf.fields import FIELDS, Ctx, Getter
 from edge.waf.functions import FUNCTIONS, FunctionSpec, _to_string
@@ -28,14 +33,20 @@ from edge.waf.operators import OPERATORS, IntSet, IpSet, Predicate, regex_of
 from edge.waf.transforms import TRANSFORMS
 
 SCALARS = (Kind.BOOL, Kind.INT, Kind.STR, Kind.IP)
+Guard = tuple[frozenset[int], ...]
+"""Atom ids in conjunctive normal form: whenever the expression is true, every clause has an atom that holds."""
 
 
 @dataclass(frozen=True, slots=True)
 class Expr:
     """A compiled sub-expression. `each`: the value is a tuple, one value per element of an expanded array.
 
-    `guard`, for booleans: atom ids of which at least one matches whenever the expression is true (None: no
+    `guard`, for booleans: clauses of atom ids (see `Guard`) that hold whenever the expression is true (None: no
     such guarantee). `tests`: the comparisons inside, for explain. `pred`: a comparison's element predicate.
+    `chain`: a transformation chain, `(composed function, base)`, run as one function per value. `unary`: any
+    chain of one-argument functions (transformations, `len`, `sqli`, ...) as `(steps, base)`: the value (of each
+    element, when `each`) is the steps applied in order to the base value, None staying None for a single value. `parts`: for an expanded
+    array (`x[*]`, `concat(a, b)[*]`), the arrays whose elements it holds (a superset when one is missing).
     """
 
     type: Type
@@ -44,11 +55,13 @@ class Expr:
     key: Hashable
     text: str
     fields: frozenset[str]
-    guard: frozenset[int] | None = None
+    guard: Guard | None = None
     tests: tuple[Test, ...] = ()
     pred: Predicate | None = None
     source: Expr | None = None
     chain: tuple[Callable[[str], str], Expr] | None = None
+    unary: tuple[tuple[Callable[[Any], Any], ...], Expr] | None = None
+    parts: tuple[Expr, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +74,14 @@ class Test:
 
 @dataclass(frozen=True, slots=True)
 class Atom:
-    """`pattern` must match the text of `source` (array elements joined by newlines) for some rule to be true."""
+    """A test on the values of `source` (on each element, when it is an expanded array) that holds for at least
+    one of them whenever the comparison it comes from is true: a regex `pattern` searched in the value, or
+    else `pred` (which sees missing values, None, too)."""
 
     id: int
     source: Expr
-    pattern: str
+    pattern: str | None
+    pred: Predicate | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +89,7 @@ class CompiledRule:
     predicate: Callable[[Ctx], bool]
     phase: str
     fields: frozenset[str]
-    guard: frozenset[int] | None
+    guard: Guard | None
     tests: tuple[Test, ...]
 
 
@@ -83,7 +99,8 @@ class Compiler:
     def __init__(self, lists: Mapping[str, Sequence[str | int]] | None = None) -> None:
         self.lists = dict(lists or {})
         self.shared: dict[Hashable, Expr] = {}
-        self.atoms: dict[tuple[Hashable, str], Atom] = {}
+        self.atoms: dict[Hashable, Atom] = {}
+        self.tested: dict[int, tuple[Predicate, Hashable]] = {}  # id(pred) -> (pred, its op and literal)
         self.text = ""
 
     # -- entry points ------------------------------------------------------------------------------
@@ -163,7 +180,8 @@ class Compiler:
         elif kind is Kind.ARRAY and isinstance(key, int):
             make = Expr(elem, False, lambda ctx: element(get(ctx), key), None, self._text(node), base.fields)
         elif kind is Kind.ARRAY and key is None:
-            make = Expr(elem, True, lambda ctx: get(ctx) or (), None, self._text(node), base.fields)
+            parts = base.parts or (base,)
+            make = Expr(elem, True, lambda ctx: get(ctx) or (), None, self._text(node), base.fields, parts=parts)
         else:
             wanted = '["name"]' if kind is Kind.MAP else "[N] or [*]"
             raise self.fail(node, f"{a(base.type)} is indexed with {wanted}")
@@ -189,6 +207,11 @@ class Compiler:
             raise self.fail(node, f"{spec.name}() can expand ([*]) at most one argument")
         if spec.name in TRANSFORMS:
             return self.share(("call", spec.name, args[0].key), lambda: self.transform(node, spec, args[0]))
+        unary, parts = None, None
+        if len(args) == 1:
+            unary = _compose(spec.impl, args[0])
+        elif spec.name == "concat" and all(a.type.kind is Kind.ARRAY and not a.each for a in args):
+            parts = tuple(part for a in args for part in (a.parts or (a,)))
         result = Expr(
             spec.returns([a.type for a in args]),
             any(a.each for a in args),
@@ -196,6 +219,8 @@ class Compiler:
             None,
             self._text(node),
             frozenset().union(*(a.fields for a in args)),
+            unary=unary,
+            parts=parts,
         )
         return self.share(("call", spec.name, *(a.key for a in args)), lambda: result)
 
@@ -208,12 +233,13 @@ class Compiler:
             inner, base = arg.chain
             outer = fn
             fn = lambda s: outer(inner(s))  # noqa: E731
-        source = base.get
+        source, run = base.get, cached(fn)
         if base.each:
-            get: Getter = lambda ctx: tuple(map(fn, source(ctx)))  # noqa: E731
+            get: Getter = lambda ctx: tuple(map(run, source(ctx)))  # noqa: E731
         else:
-            get = lambda ctx: None if (v := source(ctx)) is None else fn(v)  # noqa: E731
-        return Expr(STR, base.each, get, None, self._text(node), base.fields, chain=(fn, base))
+            get = lambda ctx: None if (v := source(ctx)) is None else run(v)  # noqa: E731
+        unary = _compose(spec.impl, arg)
+        return Expr(STR, base.each, get, None, self._text(node), base.fields, chain=(fn, base), unary=unary)
 
     def reduce(self, node: ast.Call, spec: FunctionSpec, arg: Expr) -> Expr:
         if not (arg.each and arg.type == BOOL) and arg.type != Type(Kind.ARRAY, BOOL):
@@ -225,7 +251,10 @@ class Compiler:
         else:
             inner, reducer = arg.get, spec.impl
             get = lambda ctx: reducer(inner(ctx))  # noqa: E731
-        guard = arg.guard if spec.name == "any" else None
+        guard = None
+        if spec.name == "any":
+            # any(x[*] op y) holds when the comparison holds for an element; any(f(x[*])) when an element is true
+            guard = arg.guard if arg.guard is not None or not arg.each else self.atom(arg, None, bool, ("truthy",))
         return Expr(BOOL, False, get, None, self._text(node), fields, guard, arg.tests)
 
     def compare(self, node: ast.Compare) -> Expr:
@@ -240,11 +269,13 @@ class Compiler:
         if node.op == "matches" and (problem := regex.check(literal)) is not None:
             raise self.fail(node.rhs, f"invalid regular expression: {problem}")
         pred = build(literal)
-        source, guard = lhs.get, None
+        source = lhs.get
         pattern = regex_of(node.op, literal) if kind is Kind.STR else None
-        if pattern is not None and regex.joinable(pattern):
-            atom = self.atoms.setdefault((lhs.key, pattern), Atom(len(self.atoms), lhs, pattern))
-            guard = frozenset({atom.id})
+        if pattern is not None:
+            guard = self.atom(lhs, pattern, None, ("regex", pattern))
+        else:
+            guard = self.atom(lhs, None, pred, ("pred", node.op, _hashable(literal)))
+        self.tested[id(pred)] = (pred, (node.op, _hashable(literal)))
         get: Getter = (lambda ctx: tuple(map(pred, source(ctx)))) if lhs.each else (lambda ctx: pred(source(ctx)))
         test = Test(lhs, pred)
         return Expr(BOOL, lhs.each, get, None, self._text(node), lhs.fields, guard, (test,), pred, lhs)
@@ -290,10 +321,23 @@ class Compiler:
             return frozenset(str(v) for v in values)
         raise self.fail(rhs, f"{a(want)} cannot be tested against a list")
 
+    def atom(self, source: Expr, pattern: str | None, pred: Predicate | None, what: Hashable) -> Guard:
+        """The one-clause guard of one atom on `source` (an atom of the same test on the same source is shared)."""
+        key = (source.key if source.key is not None else ("expr", id(source)), what)
+        atom = self.atoms.get(key)
+        if atom is None:
+            atom = self.atoms[key] = Atom(len(self.atoms), source, pattern, pred)
+        return (frozenset({atom.id}),)
+
     def negate(self, node: ast.Not) -> Expr:
         inner = self._boolean(node.operand, "not")
-        get = inner.get
-        return Expr(BOOL, False, lambda ctx: not get(ctx), None, self._text(node), inner.fields, None, inner.tests)
+        get, guard = inner.get, None
+        if inner.pred is not None and inner.source is not None and not inner.source.each:
+            # `not (x op y)` on a single value: the negated predicate of x is an atom
+            pred = inner.pred
+            negated: Predicate = lambda v: not pred(v)  # noqa: E731
+            guard = self.atom(inner.source, None, negated, ("not", self.tested[id(pred)][1]))
+        return Expr(BOOL, False, lambda ctx: not get(ctx), None, self._text(node), inner.fields, guard, inner.tests)
 
     def logical(self, node: ast.Logical) -> Expr:
         left, right = self._boolean(node.left, node.op), self._boolean(node.right, node.op)
@@ -309,6 +353,22 @@ class Compiler:
         if expr.type != BOOL:
             raise self.fail(node, f"'{op}' needs booleans, found {a(expr.type)}")
         return expr
+
+
+def _compose(fn: Callable[[Any], Any], arg: Expr) -> tuple[tuple[Callable[[Any], Any], ...], Expr]:
+    """`unary` of `fn(arg)`: the steps of `arg`'s chain, when it has one, then `fn`; over the same base."""
+    if arg.unary is None:
+        return (fn,), arg
+    steps, base = arg.unary
+    return (*steps, fn), base
+
+
+def _hashable(literal: Any) -> Hashable:
+    try:
+        hash(literal)
+    except TypeError:
+        return ("object", id(literal))
+    return (type(literal).__name__, literal)
 
 
 def _count(spec: FunctionSpec) -> str:

@@ -74,11 +74,13 @@ class Plan:
 
 
 def plan_for(ruleset: RuleSet, phase: str, paranoia: int) -> Plan:
-    """The rules of `phase` at or under `paranoia`, with their prefilter; built once per ruleset and level."""
+    """The rules of `phase` at or under `paranoia`, with their prefilter; built once per ruleset and level.
+    Phase "head+body" is the head rules followed by the body rules, run in one pass when there is no body."""
     key = (phase, paranoia)
     plan: Plan | None = ruleset.plans.get(key)
     if plan is None:
-        rules = tuple(r for r in ruleset.rules if r.compiled.phase == phase and r.paranoia <= paranoia)
+        phases = phase.split("+")
+        rules = tuple(r for p in phases for r in ruleset.rules if r.compiled.phase == p and r.paranoia <= paranoia)
         plan = Plan(rules, Prefilter([r.compiled.guard for r in rules], ruleset.atoms))
         ruleset.plans[key] = plan
     return plan
@@ -107,15 +109,16 @@ def evaluate(
 ) -> Verdict:
     """Run the rules of `phase` (see the module docstring); `trace` fills `Match.field` and `Match.value`."""
     ctx = context(state, view)
-    if not state.done:
-        _run(plan_for(ruleset, phase, paranoia), ctx, state, mode, trace)
     needs_body = False
-    if phase == "head" and not state.done:
-        body = plan_for(ruleset, "body", paranoia)
-        if body.rules and view.declares_body():
-            needs_body = True
-        else:
-            _run(body, ctx, state, mode, trace)
+    if state.done:
+        pass
+    elif phase != "head":
+        _run(plan_for(ruleset, phase, paranoia), ctx, state, mode, trace)
+    elif plan_for(ruleset, "body", paranoia).rules and view.declares_body():
+        _run(plan_for(ruleset, "head", paranoia), ctx, state, mode, trace)
+        needs_body = not state.done
+    else:  # the head rules, then the body rules over an empty body: one plan, one prefilter pass
+        _run(plan_for(ruleset, "head+body", paranoia), ctx, state, mode, trace)
     if not needs_body and not state.done and state.score >= threshold:
         _block(state, mode, 403)
     if not state.matches and not needs_body and state.action == "pass" and not state.would_block:

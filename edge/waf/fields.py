@@ -21,12 +21,17 @@ Memo = dict[Any, Any]
 
 
 class Ctx:
-    """Per-request evaluation context: the request view and a memo of values already computed."""
+    """Per-request evaluation context: the request view and a memo of values already computed.
 
-    __slots__ = ("memo", "view")
+    `origin` is the view the context was made for: when `view` is another object (the engine rebinds a
+    context to the view of the body phase), memoized values may come from either, so caches keyed by the
+    raw inputs of `view` are not used (see `prefilter.py`)."""
+
+    __slots__ = ("memo", "origin", "view")
 
     def __init__(self, view: RequestView) -> None:
         self.view = view
+        self.origin = view
         self.memo: Memo = {}
 
 
@@ -35,10 +40,14 @@ Getter = Callable[[Ctx], Any]
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
+    """`inputs`: the `RequestView` attributes the value is computed from, and nothing else (see `INPUTS`): the
+    prefilter caches atom results under them, so a field that reads anything more must list it there."""
+
     name: str
     type: Type
     phase: str
     get: Getter
+    inputs: tuple[str, ...]
 
 
 def _shared(key: str, compute: Callable[[RequestView], Any]) -> Getter:
@@ -110,35 +119,61 @@ def _headers(ctx: Ctx) -> list[tuple[str, str]]:
     return ctx.view.headers
 
 
-_SPECS: tuple[tuple[str, Type, str, Getter], ...] = (
-    ("http.host", STR, "head", _view(lambda v: v.host)),
-    ("http.request.method", STR, "head", _view(lambda v: v.method)),
-    ("http.request.version", STR, "head", _view(lambda v: v.version)),
-    ("http.request.uri", STR, "head", _view(lambda v: v.target)),
-    ("http.request.uri.path", STR, "head", _view(_path)),
-    ("http.request.uri.query", STR, "head", _view(_query)),
-    ("http.request.uri.args", STR_MAP, "head", _map_of(_args)),
-    ("http.request.uri.args.names", STR_ARRAY, "head", _names_of(_args)),
-    ("http.request.uri.args.values", STR_ARRAY, "head", _values_of(_args)),
-    ("http.request.full_uri", STR, "head", _view(lambda v: f"{v.scheme}://{v.host}{v.target}")),
-    ("http.request.headers", STR_MAP, "head", _map_of(_headers)),
-    ("http.request.headers.names", STR_ARRAY, "head", _names_of(_headers)),
-    ("http.request.headers.values", STR_ARRAY, "head", _values_of(_headers)),
-    ("http.request.cookies", STR_MAP, "head", _map_of(_cookies)),
-    ("http.user_agent", STR, "head", _view(lambda v: v.header("user-agent") or "")),
-    ("http.referer", STR, "head", _view(lambda v: v.header("referer") or "")),
-    ("http.request.body.raw", STR, "body", _view(_body_text)),
-    ("http.request.body.size", INT, "body", _view(lambda v: v.body_size or len(v.body or b""))),
-    ("http.request.body.truncated", BOOL, "body", _view(lambda v: v.body_truncated)),
-    ("http.request.body.form", STR_MAP, "body", _map_of(_form)),
-    ("http.request.body.form.names", STR_ARRAY, "body", _names_of(_form)),
-    ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form)),
-    ("http.request.body.mime", STR, "body", _view(_body_mime)),
-    ("ip.src", IP, "head", _view(_ip)),
-    ("ssl", BOOL, "head", _view(lambda v: v.scheme == "https")),
-    ("tls.sni", STR, "head", _view(lambda v: v.sni or "")),
-    ("tls.version", STR, "head", _view(lambda v: v.tls_version or "")),
-    ("tls.client.subject", STR, "head", _view(lambda v: v.client_subject)),
+_SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
+    ("http.host", STR, "head", _view(lambda v: v.host), ("host",)),
+    ("http.request.method", STR, "head", _view(lambda v: v.method), ("method",)),
+    ("http.request.version", STR, "head", _view(lambda v: v.version), ("version",)),
+    ("http.request.uri", STR, "head", _view(lambda v: v.target), ("target",)),
+    ("http.request.uri.path", STR, "head", _view(_path), ("target",)),
+    ("http.request.uri.query", STR, "head", _view(_query), ("target",)),
+    ("http.request.uri.args", STR_MAP, "head", _map_of(_args), ("target",)),
+    ("http.request.uri.args.names", STR_ARRAY, "head", _names_of(_args), ("target",)),
+    ("http.request.uri.args.values", STR_ARRAY, "head", _values_of(_args), ("target",)),
+    (
+        "http.request.full_uri",
+        STR,
+        "head",
+        _view(lambda v: f"{v.scheme}://{v.host}{v.target}"),
+        ("scheme", "host", "target"),
+    ),
+    ("http.request.headers", STR_MAP, "head", _map_of(_headers), ("headers",)),
+    ("http.request.headers.names", STR_ARRAY, "head", _names_of(_headers), ("headers",)),
+    ("http.request.headers.values", STR_ARRAY, "head", _values_of(_headers), ("headers",)),
+    ("http.request.cookies", STR_MAP, "head", _map_of(_cookies), ("headers",)),
+    ("http.user_agent", STR, "head", _view(lambda v: v.header("user-agent") or ""), ("headers",)),
+    ("http.referer", STR, "head", _view(lambda v: v.header("referer") or ""), ("headers",)),
+    ("http.request.body.raw", STR, "body", _view(_body_text), ("body",)),
+    ("http.request.body.size", INT, "body", _view(lambda v: v.body_size or len(v.body or b"")), ("body_size", "body")),
+    ("http.request.body.truncated", BOOL, "body", _view(lambda v: v.body_truncated), ("body_truncated",)),
+    ("http.request.body.form", STR_MAP, "body", _map_of(_form), ("headers", "body")),
+    ("http.request.body.form.names", STR_ARRAY, "body", _names_of(_form), ("headers", "body")),
+    ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form), ("headers", "body")),
+    ("http.request.body.mime", STR, "body", _view(_body_mime), ("headers",)),
+    ("ip.src", IP, "head", _view(_ip), ("client_ip",)),
+    ("ssl", BOOL, "head", _view(lambda v: v.scheme == "https"), ("scheme",)),
+    ("tls.sni", STR, "head", _view(lambda v: v.sni or ""), ("sni",)),
+    ("tls.version", STR, "head", _view(lambda v: v.tls_version or ""), ("tls_version",)),
+    ("tls.client.subject", STR, "head", _view(lambda v: v.client_subject), ("client_subject",)),
 )
 
-FIELDS: dict[str, FieldSpec] = {name: FieldSpec(name, type_, phase, get) for name, type_, phase, get in _SPECS}
+
+INPUTS: dict[str, Callable[[RequestView], Any]] = {
+    "method": lambda v: v.method,
+    "version": lambda v: v.version,
+    "target": lambda v: v.target,
+    "host": lambda v: v.host,
+    "scheme": lambda v: v.scheme,
+    "headers": lambda v: tuple(v.headers),
+    "client_ip": lambda v: v.client_ip,
+    "sni": lambda v: v.sni,
+    "tls_version": lambda v: v.tls_version,
+    "client_subject": lambda v: v.client_subject,
+    "body": lambda v: v.body,
+    "body_size": lambda v: v.body_size,
+    "body_truncated": lambda v: v.body_truncated,
+}
+"""The raw inputs of the fields, as hashable values: two views with equal inputs give every field equal values."""
+
+FIELDS: dict[str, FieldSpec] = {
+    name: FieldSpec(name, type_, phase, get, inputs) for name, type_, phase, get, inputs in _SPECS
+}

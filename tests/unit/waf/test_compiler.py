@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from edge.waf.closures import MAX_CLAUSES
 from edge.waf.compiler import Compiler
 from edge.waf.errors import RuleError
 
@@ -121,15 +122,29 @@ def test_identical_subexpressions_share_one_getter() -> None:
 
 
 def test_guards_follow_the_logic() -> None:
+    """Guards are clauses of atoms (CNF): every comparison is an atom (a regex or its predicate), `and` keeps
+    the clauses of both sides, `or` and `xor` pair them up, `not` of one comparison on a single value is the
+    atom of the negated predicate; `all(...)` and `not` of anything else have none."""
     compiler = Compiler()
     assert compiler.rule('http.host matches "a"').guard is not None
-    assert compiler.rule('http.host matches "a" and http.host eq "b"').guard is not None
-    assert compiler.rule('http.host matches "a" or http.host contains "b"').guard is not None
-    assert compiler.rule('http.host matches "a" or http.host eq "b"').guard is None
-    assert compiler.rule('not http.host matches "a"').guard is None
+    assert len(compiler.rule('http.host matches "a" and http.host eq "b"').guard or ()) == 2
+    assert len(compiler.rule('http.host matches "a" or http.host contains "b"').guard or ()) == 1
+    assert compiler.rule('http.host matches "a" or http.host eq "b"').guard is not None
+    assert len(compiler.rule('(http.host eq "a" and ssl) or http.host eq "b"').guard or ()) == 1
+    assert compiler.rule('not http.host matches "a"').guard is not None
+    assert compiler.rule('not any(http.request.uri.args.values[*] contains "a")').guard is None
+    assert compiler.rule('http.host eq "a" or not any(http.request.uri.args.values[*] eq "a")').guard is None
     assert compiler.rule('all(http.request.uri.args.values[*] contains "a")').guard is None
     assert compiler.rule('any(http.request.uri.args.values[*] contains "a")').guard is not None
-    assert compiler.rule(r'http.host matches r"\Aa"').guard is None
+    assert compiler.rule("any(sqli(http.request.uri.args.values[*]))").guard is not None
+    assert compiler.rule(r'http.host matches r"\Aa"').guard is not None  # atoms are tested value by value
+
+
+def test_or_of_ands_keeps_at_most_max_clauses() -> None:
+    compiler = Compiler()
+    parts = [f'(http.host eq "a{i}" and http.request.method eq "M{i}")' for i in range(8)]
+    guard = compiler.rule(" or ".join(parts)).guard
+    assert guard is not None and 0 < len(guard) <= MAX_CLAUSES
 
 
 def test_rate_limit_keys_are_strings(ev: Ev) -> None:
