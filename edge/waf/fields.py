@@ -140,6 +140,8 @@ _SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
     ("http.request.headers.names", STR_ARRAY, "head", _names_of(_headers), ("headers",)),
     ("http.request.headers.values", STR_ARRAY, "head", _values_of(_headers), ("headers",)),
     ("http.request.cookies", STR_MAP, "head", _map_of(_cookies), ("headers",)),
+    ("http.request.cookies.names", STR_ARRAY, "head", _names_of(_cookies), ("headers",)),
+    ("http.request.cookies.values", STR_ARRAY, "head", _values_of(_cookies), ("headers",)),
     ("http.user_agent", STR, "head", _view(lambda v: v.header("user-agent") or ""), ("headers",)),
     ("http.referer", STR, "head", _view(lambda v: v.header("referer") or ""), ("headers",)),
     ("http.request.body.raw", STR, "body", _view(_body_text), ("body",)),

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from urllib.parse import unquote_plus
+
+from edge.waf.transforms import url_decode_once
 
 Pairs = list[tuple[str, str]]
 
@@ -18,13 +19,17 @@ _PARAM = re.compile(r';\s*([A-Za-z0-9_*-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;\s]
 
 
 def parse_query(query: str) -> Pairs:
-    """`a=1&b=x+y&c` -> [("a", "1"), ("b", "x y"), ("c", "")]; names and values percent-decoded once."""
+    """`a=1&b=x+y&c` -> [("a", "1"), ("b", "x y"), ("c", "")]; names and values percent-decoded once.
+
+    Decoded like `url_decode` does one round (overlong `%c0%ae` is `.`, not U+FFFD), so that a rule reading
+    args sees what an origin with a lax decoder would see.
+    """
     pairs: Pairs = []
     for part in query.split("&", MAX_PAIRS)[:MAX_PAIRS]:
         if part:
             name, _, value = part.partition("=")
             if "%" in part or "+" in part:
-                name, value = unquote_plus(name), unquote_plus(value)
+                name, value = url_decode_once(name), url_decode_once(value)
             pairs.append((name, value))
     return pairs
 

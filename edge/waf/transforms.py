@@ -42,7 +42,8 @@ def _overlong(m: re.Match[bytes]) -> bytes:
     return chr(code).encode("utf-8")
 
 
-def _url_decode_once(s: str) -> str:
+def url_decode_once(s: str) -> str:
+    """One round of percent-decoding (`+` as space, `%uXXXX`, overlong UTF-8 folded to what it spells)."""
     if "%u" in s or "%U" in s:
         s = _PERCENT_U.sub(lambda m: chr(int(m.group(1), 16)), s)
     raw = unquote_to_bytes(s.replace("+", " "))
@@ -56,7 +57,7 @@ def url_decode(s: str) -> str:
     for _ in range(MAX_DECODE_ROUNDS):
         if "%" not in s and "+" not in s:
             return s
-        decoded = _url_decode_once(s)
+        decoded = url_decode_once(s)
         if decoded == s:
             return s
         s = decoded

@@ -44,6 +44,8 @@ HEADERS = [
         'any(http.request.headers.values[*] eq "curl/8")',
         'http.request.cookies["theme"][0] eq "dark"',
         'http.request.cookies["extra"][0] eq "1"',
+        'http.request.cookies.names[2] eq "extra"',
+        'any(http.request.cookies.values[*] eq "dark")',
         'http.user_agent eq "curl/8"',
         'http.referer eq "https://ref.example/"',
         "ip.src eq 127.0.0.1",
@@ -81,6 +83,14 @@ def test_head_fields(ev: Ev, expr: str) -> None:
 )  # fmt: skip
 def test_body_fields(ev: Ev, content_type: str, body: str, expr: str) -> None:
     assert ev(expr, "POST /", headers={"Content-Type": content_type}, body=body)
+
+
+def test_query_args_fold_overlong_utf8_like_url_decode() -> None:
+    """`%c0%ae` is an overlong `.`: lax decoders turn it into one, so the args must show it, not U+FFFD."""
+    assert forms.parse_query("f=%C0%AE%C0%AE%C0%AFetc%2Fpasswd&q=caf%C3%A9+x") == [
+        ("f", "../etc/passwd"),
+        ("q", "café x"),
+    ]
 
 
 def test_every_field_is_listed_with_a_phase() -> None:
