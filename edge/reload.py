@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from edge.config import Config, ConfigError, load_config
 from edge.rules import load_rules
 from edge.runtime import Runtime
+from edge.tls.certstore import CertStore
 from edge.tls.sni import CertStateRef, load_cert_state
 from edge.watch import Watch, files_in
 
@@ -21,6 +22,13 @@ log = logging.getLogger("edge.reload")
 
 CERT_SUFFIXES = (".pem", ".crt", ".cer", ".key")
 EXPIRY_WARNING = timedelta(days=14)
+VANISH_RECHECK = 0.25  # seconds
+
+
+def _vanished(before: CertStore, after: CertStore) -> bool:
+    """True when a file that served a certificate before is gone now."""
+    files = {f for row in after.rows for f in row.files}
+    return any(entry.cert_file.relative_to(before.folder).as_posix() not in files for entry in before.entries)
 
 
 def restart_only_changes(old: Config, new: Config) -> list[str]:
@@ -126,7 +134,13 @@ class Reloader:
         )
 
     async def reload_certs(self) -> None:
-        state = await asyncio.to_thread(load_cert_state, self.runtime.state.config, self.certs.state)
+        previous = self.certs.state
+        state = await asyncio.to_thread(load_cert_state, self.runtime.state.config, previous)
+        if previous is not None and _vanished(previous.store, state.store):
+            # certbot swaps `live/NAME/*.pem` by unlink + symlink: a scan between the two would drop the name
+            # for a whole poll. A vanished file is looked for once more, a moment later, before it counts.
+            await asyncio.sleep(VANISH_RECHECK)
+            state = await asyncio.to_thread(load_cert_state, self.runtime.state.config, previous)
         self.certs.swap(state)
         self.report_certs(initial=False)
 
