@@ -1,11 +1,24 @@
 """edge: a TLS-terminating edge gateway.
 
-The map: `cli` parses the command line; `config` turns edge.toml into a frozen `Config`; `server` starts
-uvicorn listeners with the SNI context of `tls/`; `gateway` is the ASGI app through which every request
-takes the same phases (site, client, limits, forward, response, log); `proxy/` holds the pooled upstream
-client, the balancers and the header rules; `runtime` holds the live snapshots that reloads swap;
-`observe` writes the access log and metrics; `admin` serves the admin API; `demo` is a small origin for
-`make run` and the tests.
+The map, in the order a request meets it:
+
+  cli.py          edge run | check | certs | rules
+  config.py       edge.toml -> frozen Config (tomlpos.py finds key lines, units.py sizes and durations)
+  server.py       uvicorn listeners (https, http redirect, admin), the protocol that adds TLS facts to the
+                  scope and bounds request heads, workers, signals and draining
+  tls/            certstore.py (scan, pair, index, choose; pemfile.py, pairing.py, choice.py, entries.py),
+                  contexts.py (SSLContexts, cached per choice), sni.py (the SNI callback), devcerts.py
+  gateway.py      the ASGI app: site, client, limits, ratelimit, waf head/body, forward, response, log
+  exchange.py     per-request state; inspection.py the WAF's view of a request and the body prefix it reads
+  sites.py        Host -> Site, mTLS per site; clients.py client address and request id
+  ratelimit.py    [[ratelimit]] enforcement with `limits`; counters.py local counters for memory://
+  waf/            the rule language and engine (its own map in waf/__init__.py); rules.py loads a folder
+                  and runs its tests
+  proxy/          upstream.py (pooled httptools client), balancer.py, forward.py (header rules)
+  redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
+  observe.py      access log and metrics; runtime.py the live snapshots; reload.py + watch.py take changes
+                  to edge.toml, certs/ and rules/ live
+  demo.py         a small origin for `make run`, the tests and the benchmark
 """
 
 __version__ = "0.1.0"
