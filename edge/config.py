@@ -80,6 +80,7 @@ class ServerConfig:
     admin_token_env: str | None = None
     workers: int = 1
     trusted_proxies: tuple[IPNetwork, ...] = ()
+    proxy_protocol: bool = False  # trusted proxies prefix connections with a PROXY v1/v2 header (edge/proxyproto.py)
     grace: float = 10.0
 
 
@@ -191,6 +192,12 @@ def _str(value: Any, _: Path) -> str:
     return value
 
 
+def _bool(value: Any, _: Path) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {value!r}")
+    return value
+
+
 def _opt_str(value: Any, base: Path) -> str | None:
     return _str(value, base) or None
 
@@ -264,6 +271,7 @@ _SECTIONS: dict[str, dict[str, tuple[Converter, bool]]] = {
         "admin_token_env": (_opt_str, False),
         "workers": (_int_range(1, 256), False),
         "trusted_proxies": (_networks, False),
+        "proxy_protocol": (_bool, False),
         "grace": (_duration, False),
     },
     "tls": {
@@ -444,6 +452,10 @@ def _assemble(
     base = file.parent
     server_cfg = ServerConfig(**server)
     admin = server_cfg.admin
+    if server_cfg.proxy_protocol and not server_cfg.trusted_proxies:
+        reader.problem(
+            ("server", "proxy_protocol"), "proxy_protocol needs server.trusted_proxies: whose headers to read"
+        )
     if admin and not _is_loopback(admin.host) and not server_cfg.admin_token_env:
         reader.problem(
             ("server", "admin"),

@@ -34,7 +34,7 @@ def _vanished(before: CertStore, after: CertStore) -> bool:
 def restart_only_changes(old: Config, new: Config) -> list[str]:
     """The settings a running process cannot take over: bound sockets, worker count, TLS protocol settings."""
     fixed = []
-    for name in ("https", "http", "admin", "workers", "admin_token_env", "grace"):
+    for name in ("https", "http", "admin", "workers", "admin_token_env", "grace", "proxy_protocol"):
         if getattr(old.server, name) != getattr(new.server, name):
             fixed.append(f"server.{name}")
     if old.tls.min_version != new.tls.min_version:

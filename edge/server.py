@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from edge.admin import build_admin
 from edge.config import Config, Listen
 from edge.exchange import ConnectionInfo
 from edge.gateway import Gateway
+from edge.proxyproto import ProxyThenTls
 from edge.redirect import HttpsRedirect
 from edge.reload import Reloader
 from edge.rules import RulesState, load_rules
@@ -81,8 +83,16 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         )
         self.transport.close()
 
+    edge_proxied: tuple[str, int] | None = None
+
+    def set_proxied_client(self, address: str, port: int) -> None:
+        """The client address a trusted proxy announced in a PROXY header (see proxyproto.py)."""
+        self.edge_proxied = (address, port)
+
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        if self.edge_proxied is not None:
+            self.client = self.edge_proxied
         info = ConnectionInfo(transport=transport)
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is not None:
@@ -103,7 +113,8 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         self.scope["extensions"] = self.edge_extensions  # type: ignore[typeddict-item]
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.edge_info.closed = True
+        if hasattr(self, "edge_info"):
+            self.edge_info.closed = True
         super().connection_lost(exc)
 
     def shutdown(self) -> None:
@@ -113,6 +124,20 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             self.transport.abort()
         else:
             super().shutdown()
+
+
+def _proxied_https(context: ssl.SSLContext, runtime: Runtime) -> type[ProxyThenTls]:
+    """The protocol class uvicorn instantiates per connection when PROXY headers may come first."""
+
+    class ProxiedHttps(ProxyThenTls):
+        def __init__(self, **uvicorn_kwargs: Any) -> None:
+            super().__init__(
+                lambda: EdgeHttpProtocol(**uvicorn_kwargs),
+                context,
+                lambda peer: runtime.state.clients.is_trusted(peer),
+            )
+
+    return ProxiedHttps
 
 
 def bind(listen: Listen) -> socket.socket:
@@ -164,12 +189,17 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         "timeout_keep_alive": 75,
         "proxy_headers": False,  # X-Forwarded-For is trusted only from server.trusted_proxies, by edge itself
     }
-    https = uvicorn.Config(
-        Gateway(runtime),
-        http=EdgeHttpProtocol,
-        ssl_context_factory=lambda _cfg, _default: base_context(config, certs),
-        **common,
-    )
+    if config.server.proxy_protocol:
+        # Plain TCP first: a trusted proxy may prefix the connection with a PROXY header before TLS.
+        protocol: Any = _proxied_https(base_context(config, certs), runtime)
+        https = uvicorn.Config(Gateway(runtime), http=protocol, **common)
+    else:
+        https = uvicorn.Config(
+            Gateway(runtime),
+            http=EdgeHttpProtocol,
+            ssl_context_factory=lambda _cfg, _default: base_context(config, certs),
+            **common,
+        )
     servers = [(uvicorn.Server(https), listeners.https)]
     if listeners.http is not None:
         servers.append(

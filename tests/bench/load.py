@@ -6,12 +6,14 @@ comparable even when the load generator, not the gateway, is the bottleneck.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -45,14 +47,27 @@ class LoadResult:
 # --- wrk --------------------------------------------------------------------------------------------------------
 
 
-def wrk_command(wrk: str, url: str, *, connections: int, seconds: float, pin: list[str]) -> list[str]:
-    return [*pin, wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", url]
+def wrk_command(
+    wrk: str, url: str, *, connections: int, seconds: float, pin: list[str], extra_args: Sequence[str] = ()
+) -> list[str]:
+    """`extra_args` (headers: `-H "Name: value"`) go before the URL."""
+    return [*pin, wrk, "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *extra_args, url]
 
 
 def run_wrk(
-    wrk: str, target: Target, meter: CpuMeter, *, connections: int, seconds: float, pin: list[str]
+    wrk: str,
+    target: Target,
+    meter: CpuMeter,
+    *,
+    connections: int,
+    seconds: float,
+    pin: list[str],
+    path: str = FILE_PATH,
+    extra_args: Sequence[str] = (),
 ) -> LoadResult:
-    argv = wrk_command(wrk, target.url, connections=connections, seconds=seconds, pin=pin)
+    """One wrk run of `seconds` against `path` (with its query) on `target`."""
+    url = f"https://{HOST}:{target.port}{path}"
+    argv = wrk_command(wrk, url, connections=connections, seconds=seconds, pin=pin, extra_args=extra_args)
     try:
         with meter:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30, check=False)
@@ -147,17 +162,31 @@ def run_handshakes(target: Target, meter: CpuMeter, *, ca: Path, seconds: float,
     """`threads` threads each make full TLS handshakes (no session resumption), one request per connection,
     until `seconds` have passed. Runs in this process, which `Pinning.pin_self_to_load_core` pinned."""
     context = ssl.create_default_context(cafile=str(ca))
-    import os
-
     if os.environ.get("NOVERIFY"):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
+    return run_handshakes_with(target, meter, context, seconds=seconds, threads=threads)
+
+
+def run_handshakes_with(
+    target: Target, meter: CpuMeter, context: ssl.SSLContext, *, seconds: float, threads: int, limit: int | None = None
+) -> LoadResult:
+    """`run_handshakes` with a client context of the caller's: `threads` threads of full handshakes + 1 GET
+    each, for `seconds` or until `limit` handshakes were started."""
     counts = _Counts()
+    started = 0
+    lock = threading.Lock()
     start = time.perf_counter()
     deadline = start + seconds
 
     def worker() -> None:
+        nonlocal started
         while time.perf_counter() < deadline:
+            if limit is not None:
+                with lock:
+                    if started >= limit:
+                        return
+                    started += 1
             _one_handshake(context, target.port, counts)
 
     with meter:

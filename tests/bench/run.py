@@ -18,94 +18,19 @@ import json
 import os
 import platform
 import signal
-import statistics
 import sys
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from tests.bench.load import LoadResult, run_handshakes, run_wrk, wrk_command
+from tests.bench.load import run_handshakes
+from tests.bench.measure import print_table, warm_rounds, wrk_example, wrk_rounds, wrk_settings
 from tests.bench.registry import SCENARIOS, Options, scenario
-from tests.bench.stack import REPO, BenchError, Pinning, Stack, Target, ensure_tools, tool_version
+from tests.bench.stack import REPO, BenchError, Pinning, Stack, ensure_tools, tool_version
 
 RESULTS = REPO / "bench-results"
-SATURATED = 0.85  # share of its core above which a gateway is taken as the bottleneck of a run
-FOREIGN_LIMIT = 0.10  # cores used by processes not ours during a run, above which the figures are suspect
-
-
-# --- helpers shared by scenarios --------------------------------------------------------------------------------
-
-
-def alternate(
-    targets: Sequence[Target], rounds: int, measure: Callable[[Target], LoadResult]
-) -> dict[str, list[LoadResult]]:
-    """`rounds` measurements of each target, interleaved: a, b, a, b, ..."""
-    runs: dict[str, list[LoadResult]] = {t.name: [] for t in targets}
-    for round_no in range(1, rounds + 1):
-        for target in targets:
-            result = measure(target)
-            runs[target.name].append(result)
-            p99 = f", p99 {result.p99_ms:.2f} ms" if result.p99_ms is not None else ""
-            errors = f", {result.errors} errors ({result.detail})" if result.errors else ""
-            busy = f", gateway CPU {result.gateway_cpu / result.seconds:.0%}" if result.seconds else ""
-            noise = result.foreign_cpu / result.seconds if result.seconds else 0.0
-            foreign = f", OTHER PROCESSES {noise:.0%} of a core" if noise > FOREIGN_LIMIT else ""
-            print(f"  round {round_no} {target.name:<6} {result.rate:>10.1f}/s{p99}{busy}{errors}{foreign}", flush=True)
-    return runs
-
-
-def summarize(runs: list[LoadResult]) -> dict[str, Any]:
-    """Medians over the rounds, total errors, and every run."""
-    p99s = [r.p99_ms for r in runs if r.p99_ms is not None]
-    cpu = [r.cpu_us_per_request for r in runs if r.cpu_us_per_request is not None]
-    return {
-        "rate": statistics.median(r.rate for r in runs),
-        "p99_ms": statistics.median(p99s) if p99s else None,
-        "errors": sum(r.errors for r in runs),
-        "requests": sum(r.requests for r in runs),
-        "gateway_cpu_us_per_request": statistics.median(cpu) if cpu else None,
-        "gateway_cpu_busy": statistics.median(r.gateway_cpu / r.seconds for r in runs if r.seconds),
-        "client_cpu_busy": statistics.median(r.client_cpu / r.seconds for r in runs if r.seconds),
-        "foreign_cpu_busy": max(r.foreign_cpu / r.seconds for r in runs if r.seconds),
-        "valid": all(r.errors == 0 and r.requests > 0 for r in runs),
-        "runs": [r.as_dict() for r in runs],
-    }
-
-
-def print_table(title: str, unit: str, rows: dict[str, dict[str, Any]], *, first: str, second: str) -> float | None:
-    """The table of one scenario; returns first/second of the median rates (None when not comparable)."""
-    print(f"\n{title}")
-    header = (
-        f"  {'configuration':<14}{unit:>14}{'p99 ms':>10}{'errors':>8}{'CPU us/req':>12}{'CPU busy':>10}"
-        f"{'client CPU':>12}  valid"
-    )
-    print(header)
-    print("  " + "-" * (len(header) - 2))
-    for name, row in rows.items():
-        p99 = f"{row['p99_ms']:.2f}" if row["p99_ms"] is not None else "-"
-        cpu = f"{row['gateway_cpu_us_per_request']:.0f}" if row["gateway_cpu_us_per_request"] is not None else "-"
-        valid = "yes" if row["valid"] else "NO"
-        busy, client = f"{row['gateway_cpu_busy']:.0%}", f"{row['client_cpu_busy']:.0%}"
-        print(f"  {name:<14}{row['rate']:>14.1f}{p99:>10}{row['errors']:>8}{cpu:>12}{busy:>10}{client:>12}  {valid}")
-    ratio = rows[first]["rate"] / rows[second]["rate"] if rows[second]["rate"] else None
-    if ratio is not None:
-        cpu_a, cpu_b = rows[first]["gateway_cpu_us_per_request"], rows[second]["gateway_cpu_us_per_request"]
-        cpu_ratio = f"; CPU per request {cpu_a / cpu_b:.2f}x" if cpu_a and cpu_b else ""
-        print(f"  ratio {first}/{second}: throughput {ratio:.3f}{cpu_ratio}")
-    if not all(row["valid"] for row in rows.values()):
-        print("  WARNING: some runs had errors; these figures are not a valid result")
-    idle = [name for name, row in rows.items() if row["gateway_cpu_busy"] < SATURATED]
-    if idle:
-        print(
-            f"  note: {', '.join(idle)} used less than {SATURATED:.0%} of its core: the gateway was not the bottleneck "
-            "(the load generator or other processes were); compare CPU per request"
-        )
-    noise = max(row["foreign_cpu_busy"] for row in rows.values())
-    if noise > FOREIGN_LIMIT:
-        print(f"  WARNING: other processes used up to {noise:.0%} of a core during the runs; the figures are disturbed")
-    return ratio
 
 
 # --- scenarios --------------------------------------------------------------------------------------------------
@@ -115,20 +40,9 @@ def print_table(title: str, unit: str, rows: dict[str, dict[str, Any]], *, first
 def proxy(stack: Stack, opts: Options) -> dict[str, Any]:
     """Keep-alive HTTPS GETs of a 1 KiB file through the gateway to the origin, with wrk."""
     targets = [stack.edge(), stack.nginx()]
-    wrk = stack.tools["wrk"]
-    pin = stack.pinning.load()
-    example = " ".join(
-        wrk_command(wrk, "https://localhost:PORT/1k", connections=opts.connections, seconds=opts.seconds, pin=pin)
-    )
+    example = wrk_example(stack, opts)
     print(f"\n[proxy] {example}  ({opts.warmup:g}s warm-up each, then {opts.rounds} alternating rounds)", flush=True)
-    for target in targets:
-        run_wrk(wrk, target, stack.meter(target), connections=opts.connections, seconds=opts.warmup, pin=pin)
-    runs = alternate(
-        targets,
-        opts.rounds,
-        lambda t: run_wrk(wrk, t, stack.meter(t), connections=opts.connections, seconds=opts.seconds, pin=pin),
-    )
-    rows = {name: summarize(results) for name, results in runs.items()}
+    rows = wrk_rounds(stack, opts, targets)
     ratio = print_table(
         f"proxy: 1 KiB GET over keep-alive HTTPS, {opts.connections} connections, median of {opts.rounds}",
         "requests/s",
@@ -137,11 +51,7 @@ def proxy(stack: Stack, opts: Options) -> dict[str, Any]:
         second="nginx",
     )
     return {
-        "command": example,
-        "connections": opts.connections,
-        "seconds": opts.seconds,
-        "warmup_seconds": opts.warmup,
-        "rounds": opts.rounds,
+        **wrk_settings(example, opts),
         "tls": {t.name: stack.tls_of(t) for t in targets},
         "results": rows,
         "ratio_edge_nginx": ratio,
@@ -159,14 +69,13 @@ def handshakes(stack: Stack, opts: Options) -> dict[str, Any]:
         f"one GET per connection ({opts.rounds} alternating rounds after a 1s warm-up each)",
         flush=True,
     )
-    for target in targets:
-        run_handshakes(target, stack.meter(target), ca=ca, seconds=1, threads=opts.threads)
-    runs = alternate(
+    rows = warm_rounds(
         targets,
         opts.rounds,
-        lambda t: run_handshakes(t, stack.meter(t), ca=ca, seconds=opts.handshake_seconds, threads=opts.threads),
+        lambda t, seconds: run_handshakes(t, stack.meter(t), ca=ca, seconds=seconds, threads=opts.threads),
+        warmup=1,
+        seconds=opts.handshake_seconds,
     )
-    rows = {name: summarize(results) for name, results in runs.items()}
     ratio = print_table(
         f"handshakes: full TLS handshake + 1 GET per connection, {opts.threads} client threads, median of {opts.rounds}",
         "handshakes/s",

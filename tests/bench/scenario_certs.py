@@ -35,9 +35,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from edge.tls.certstore import load_store
-from tests.bench.load import LoadResult, _Counts, _one_handshake
+from tests.bench.load import run_handshakes_with
+from tests.bench.measure import print_table, summarize, warm_rounds
 from tests.bench.registry import Options, scenario
-from tests.bench.stack import REPO, BenchError, CpuMeter, Stack, Target, _edge_command, free_port
+from tests.bench.stack import REPO, BenchError, Stack, Target
 
 CACHE = REPO / "bench-results" / "cert-folders"
 DOMAIN = "certs.test"
@@ -74,11 +75,35 @@ def _ca(folder: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
+    key_path.write_bytes(_key_pem(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return cert, key
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def _leaf(
+    name: str, key: ec.EllipticCurvePrivateKey, ca_cert: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey, days: int
+) -> x509.Certificate:
+    """A server certificate for `name`, signed by the CA, valid from yesterday for `days`."""
+    now = datetime.now(UTC)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=days))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
 
 
 def cert_folder(count: int) -> Path:
@@ -91,26 +116,10 @@ def cert_folder(count: int) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     leaf_key = ec.generate_private_key(ec.SECP256R1())
-    key_pem = leaf_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    now = datetime.now(UTC)
+    key_pem = _key_pem(leaf_key)
     started = time.perf_counter()
     for number in range(count):
-        name = name_of(number)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-            .issuer_name(ca_cert.subject)
-            .public_key(leaf_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=365))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
+        cert = _leaf(name_of(number), leaf_key, ca_cert, ca_key, days=365)
         (folder / f"n{number:05d}.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key_pem)
     (folder / ".complete").write_text(f"{count} leaves in {time.perf_counter() - started:.1f}s\n")
     print(f"  generated {count} certificates in {folder.relative_to(REPO)} ({time.perf_counter() - started:.1f}s)")
@@ -173,35 +182,10 @@ def _gateway_folder(stack: Stack, label: str, source: Path, count: int) -> Path:
 def start_edge(stack: Stack, label: str, certs: Path) -> tuple[Target, float]:
     """edge (one worker, pinned like the other gateways) serving `localhost` and `*.certs.test` from `certs`;
     returns the target and the seconds from spawn to the first answered request."""
-    origin = stack.origin()
-    port = free_port()
-    config = stack.dir / f"{label}.toml"
-    config.write_text(
-        f"""[server]
-https = "127.0.0.1:{port}"
-workers = 1
-grace = "1s"
-
-[tls]
-certs = "{certs}"
-default = "localhost"
-min_version = "TLSv1.2"
-
-[[site]]
-hosts = ["localhost", "*.{DOMAIN}"]
-origins = ["http://127.0.0.1:{origin}"]
-"""
-    )
+    stack.origin()
     started = time.perf_counter()
-    proc = stack._spawn(
-        label,
-        [*stack.pinning.gateway(), *_edge_command(), "run", "-c", str(config)],
-        stdout=stack.dir / f"{label}-access.log",
-    )
-    stack._wait_ready(proc, port, tls=True, timeout=180)
-    ready = time.perf_counter() - started
-    stack.targets[label] = target = Target(label, port, proc)
-    return target, ready
+    target = stack.edge(label, certs=certs, hosts=["localhost", f"*.{DOMAIN}"], timeout=180)
+    return target, time.perf_counter() - started
 
 
 class SniContext(ssl.SSLContext):
@@ -222,53 +206,7 @@ def sni_context(cas: list[Path], pick: Any) -> SniContext:
     return context
 
 
-def run_sni_handshakes(
-    target: Target, meter: CpuMeter, context: ssl.SSLContext, *, seconds: float, threads: int, limit: int | None = None
-) -> LoadResult:
-    """`load.run_handshakes` with our SNI context: `threads` threads of full handshakes + 1 GET each, for
-    `seconds` or until `limit` handshakes were started."""
-    counts = _Counts()
-    started_count = [0]
-    lock = threading.Lock()
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    def worker() -> None:
-        while time.perf_counter() < deadline:
-            if limit is not None:
-                with lock:
-                    if started_count[0] >= limit:
-                        return
-                    started_count[0] += 1
-            _one_handshake(context, target.port, counts)
-
-    with meter:
-        pool = [threading.Thread(target=worker, name=f"sni-handshake-{n}", daemon=True) for n in range(threads)]
-        for thread in pool:
-            thread.start()
-        for thread in pool:
-            thread.join(seconds + 30)
-        if any(thread.is_alive() for thread in pool):
-            raise BenchError(f"handshake threads against {target.name} did not finish")
-        elapsed = time.perf_counter() - start
-    return LoadResult(
-        target=target.name,
-        rate=counts.ok / elapsed,
-        requests=counts.ok,
-        errors=counts.errors,
-        seconds=elapsed,
-        gateway_cpu=meter.gateway,
-        client_cpu=meter.client,
-        foreign_cpu=meter.foreign,
-        detail=f"first error: {counts.first_error}" if counts.first_error else "",
-    )
-
-
 ROTATION_LIMIT = 60.0
-
-
-def _gateway_folder_of(stack: Stack, label: str) -> Path:
-    return stack.dir / f"certs-{label}"
 
 
 def idle_cpu(target: Target, seconds: float) -> float:
@@ -284,22 +222,9 @@ def rotation_latency(stack: Stack, target: Target, folder: Path, *, ca_dir: Path
     ca_cert, ca_key = _ca(ca_dir)
     key = ec.generate_private_key(ec.SECP256R1())
     name = f"rotated.{DOMAIN}"
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    cert = _leaf(name, key, ca_cert, ca_key, days=30)
     der = cert.public_bytes(serialization.Encoding.DER)
-    pem = cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = cert.public_bytes(serialization.Encoding.PEM) + _key_pem(key)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE
@@ -344,8 +269,6 @@ def rss_mib(target: Target) -> float:
 @scenario("certs")
 def certs(stack: Stack, opts: Options) -> dict[str, Any]:
     """Load + index time of 1,000 and 10,000 certificates; handshakes/s with 10,000 loaded vs 1."""
-    from tests.bench.run import print_table, summarize
-
     quick = opts.seconds <= 3.0
     print(f"\n[certs] load_store on generated folders ({', '.join(f'{n:,}' for n in SIZES)} certificates)", flush=True)
     loads = {}
@@ -368,8 +291,9 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
     source = cert_folder(big)
     ca_cert = CACHE / f"{FORMAT}-ca" / "ca.pem"
     _, dev_ca = stack._certificates()
+    many_folder = _gateway_folder(stack, "10k", source, big)
     one, one_ready = start_edge(stack, "edge-1cert", _gateway_folder(stack, "1", source, 1))
-    many, many_ready = start_edge(stack, "edge-10kcert", _gateway_folder(stack, "10k", source, big))
+    many, many_ready = start_edge(stack, "edge-10kcert", many_folder)
     rss_start = rss_mib(many)
     print(f"\n  edge start to first answer: 1 certificate {one_ready:.2f}s, {big:,} certificates {many_ready:.2f}s")
     idle = {target.name: idle_cpu(target, 3.0) for target in (one, many)}
@@ -377,7 +301,7 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
         f"  idle gateway CPU (the 0.5 s stat poll of the folder): 1 certificate {idle[one.name]:.0%}, "
         f"{big:,} certificates {idle[many.name]:.0%} of a core"
     )
-    rotation = rotation_latency(stack, many, _gateway_folder_of(stack, "10k"), ca_dir=CACHE / f"{FORMAT}-ca")
+    rotation = rotation_latency(stack, many, many_folder, ca_dir=CACHE / f"{FORMAT}-ca")
     print(
         f"  rotation with {big:,} certificates: a new file is served after {rotation:.2f}s (contract: 2 s)"
         if rotation is not None
@@ -401,7 +325,7 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
         f"  cold pass: {cold_limit:,} handshakes to never-seen names ({opts.threads} threads) ...",
         flush=True,
     )
-    cold = run_sni_handshakes(
+    cold = run_handshakes_with(
         many, stack.meter(many), cold_context, seconds=600, threads=opts.threads, limit=cold_limit
     )
     rss_cold = rss_mib(many)
@@ -428,18 +352,18 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
         f"{opts.handshake_seconds:g}s per run, {opts.rounds} alternating rounds after a 1s warm-up each",
         flush=True,
     )
-    for target in targets:
-        run_sni_handshakes(target, stack.meter(target), contexts[target.name], seconds=1, threads=opts.threads)
-    runs: dict[str, list[LoadResult]] = {t.name: [] for t in targets}
-    for round_no in range(1, opts.rounds + 1):
-        for target in targets:
-            result = run_sni_handshakes(
-                target, stack.meter(target), contexts[target.name], seconds=opts.handshake_seconds, threads=opts.threads
-            )
-            runs[target.name].append(result)
-            errors = f", {result.errors} errors ({result.detail})" if result.errors else ""
-            print(f"  round {round_no} {target.name:<13} {result.rate:>10.1f}/s{errors}", flush=True)
-    rows = {("1 cert" if name == "edge-1cert" else "10k warm"): summarize(r) for name, r in runs.items()}
+    runs = warm_rounds(
+        targets,
+        opts.rounds,
+        lambda t, seconds: run_handshakes_with(
+            t, stack.meter(t), contexts[t.name], seconds=seconds, threads=opts.threads
+        ),
+        warmup=1,
+        seconds=opts.handshake_seconds,
+        width=13,
+        cpu=False,
+    )
+    rows = {("1 cert" if name == "edge-1cert" else "10k warm"): row for name, row in runs.items()}
     rows["10k cold"] = summarize([cold])
     ratio = print_table(
         f"certs: full TLS handshake + 1 GET per connection, {opts.threads} client threads, median of {opts.rounds}",

@@ -19,9 +19,8 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.bench.load import run_wrk, wrk_command
+from tests.bench.measure import print_warnings, wrk_example, wrk_rounds, wrk_settings
 from tests.bench.registry import Options, scenario
-from tests.bench.run import FOREIGN_LIMIT, SATURATED, alternate, summarize
 from tests.bench.stack import BenchError, Stack, Target, free_port
 
 REQUIREMENTS = ("aiohttp>=3.9", "httpx>=0.27")
@@ -118,17 +117,7 @@ def print_rows(title: str, rows: dict[str, dict[str, Any]]) -> dict[str, float |
         )
     for name, text in DESCRIPTIONS.items():
         print(f"  {name:<11}{text}")
-    if not all(row["valid"] for row in rows.values()):
-        print("  WARNING: some runs had errors; these figures are not a valid result")
-    idle = [name for name, row in rows.items() if row["gateway_cpu_busy"] < SATURATED]
-    if idle:
-        print(
-            f"  note: {', '.join(idle)} used less than {SATURATED:.0%} of its core: not the bottleneck "
-            "(the load generator or other processes were); compare CPU per request"
-        )
-    noise = max(row["foreign_cpu_busy"] for row in rows.values())
-    if noise > FOREIGN_LIMIT:
-        print(f"  WARNING: other processes used up to {noise:.0%} of a core during the runs; the figures are disturbed")
+    print_warnings(rows, idle_means="not the bottleneck")
     return ratios
 
 
@@ -138,21 +127,10 @@ def clients(stack: Stack, opts: Options) -> dict[str, Any]:
     versions = ensure_clients()
     edge, nginx = stack.edge(), stack.nginx()  # edge() also makes the dev certificate the proxies serve
     targets = [start_proxy(stack, name, client) for name, client in PROXIES.items()] + [edge, nginx]
-    wrk = stack.tools["wrk"]
-    pin = stack.pinning.load()
-    example = " ".join(
-        wrk_command(wrk, "https://localhost:PORT/1k", connections=opts.connections, seconds=opts.seconds, pin=pin)
-    )
+    example = wrk_example(stack, opts)
     print(f"\n[clients] {example}  ({opts.warmup:g}s warm-up each, then {opts.rounds} alternating rounds)", flush=True)
     print(f"[clients] {', '.join(f'{k} {v}' for k, v in versions.items())}", flush=True)
-    for target in targets:
-        run_wrk(wrk, target, stack.meter(target), connections=opts.connections, seconds=opts.warmup, pin=pin)
-    runs = alternate(
-        targets,
-        opts.rounds,
-        lambda t: run_wrk(wrk, t, stack.meter(t), connections=opts.connections, seconds=opts.seconds, pin=pin),
-    )
-    rows = {target.name: summarize(runs[target.name]) for target in targets}
+    rows = wrk_rounds(stack, opts, targets)
     ratios = print_rows(
         f"clients: 1 KiB GET over keep-alive HTTPS through a proxy per upstream client, {opts.connections} "
         f"connections, median of {opts.rounds}",
@@ -164,11 +142,7 @@ def clients(stack: Stack, opts: Options) -> dict[str, Any]:
             "lock and event it sets up, which is part of httpx's figure here (encode/httpcore#1103)"
         )
     return {
-        "command": example,
-        "connections": opts.connections,
-        "seconds": opts.seconds,
-        "warmup_seconds": opts.warmup,
-        "rounds": opts.rounds,
+        **wrk_settings(example, opts),
         "proxies": "tests/bench/client_proxies.py (raw ASGI, uvicorn 1 worker, httptools, uvloop, no logging)",
         "descriptions": DESCRIPTIONS,
         "versions": versions,

@@ -25,9 +25,8 @@ import ssl
 import time
 from typing import Any
 
-from tests.bench.load import run_wrk, wrk_command
+from tests.bench.measure import cpu_ratio, print_table, wrk_example, wrk_rounds, wrk_settings
 from tests.bench.registry import Options, scenario
-from tests.bench.run import alternate, print_table, summarize
 from tests.bench.stack import FILE_PATH, HOST, BenchError, Stack, Target, _apt_install, free_port
 
 HUGE_LIMIT = "1000000000/minute"
@@ -110,24 +109,13 @@ def ratelimit(stack: Stack, opts: Options) -> dict[str, Any]:
         header = ratelimit_header(stack, target)
         if (header is None) != (target.name == "off"):
             raise BenchError(f"{target.name}: RateLimit header {header!r}: the rule is not applied as intended")
-    wrk = stack.tools["wrk"]
-    pin = stack.pinning.load()
-    example = " ".join(
-        wrk_command(wrk, "https://localhost:PORT/1k", connections=opts.connections, seconds=opts.seconds, pin=pin)
-    )
+    example = wrk_example(stack, opts)
     print(
         f"\n[ratelimit] {example}  ({opts.warmup:g}s warm-up each, then {opts.rounds} alternating rounds); "
         f'rule: every request, key ip.src, limit "{HUGE_LIMIT}", strategy moving-window; Redis at {redis_url}',
         flush=True,
     )
-    for target in targets:
-        run_wrk(wrk, target, stack.meter(target), connections=opts.connections, seconds=opts.warmup, pin=pin)
-    runs = alternate(
-        targets,
-        opts.rounds,
-        lambda t: run_wrk(wrk, t, stack.meter(t), connections=opts.connections, seconds=opts.seconds, pin=pin),
-    )
-    rows = {name: summarize(results) for name, results in runs.items()}
+    rows = wrk_rounds(stack, opts, targets)
     ratio_memory = print_table(
         f"ratelimit: 1 KiB GET over keep-alive HTTPS, {opts.connections} connections, median of {opts.rounds}",
         "requests/s",
@@ -138,18 +126,12 @@ def ratelimit(stack: Stack, opts: Options) -> dict[str, Any]:
     off = rows["off"]["rate"]
     ratio_redis = rows["redis"]["rate"] / off if off else None
     if ratio_redis is not None:
-        cpu_redis, cpu_off = rows["redis"]["gateway_cpu_us_per_request"], rows["off"]["gateway_cpu_us_per_request"]
-        cpu = f"; CPU per request {cpu_redis / cpu_off:.2f}x" if cpu_redis and cpu_off else ""
-        print(f"  ratio redis/off: throughput {ratio_redis:.3f}{cpu}")
+        print(f"  ratio redis/off: throughput {ratio_redis:.3f}{cpu_ratio(rows, 'redis', 'off')}")
     for target in targets[1:]:  # the huge limit held: nothing was refused (a 429 would also count as an error)
         if ratelimit_header(stack, target) is None:
             raise BenchError(f"{target.name}: no RateLimit header after the runs (did the storage fail open?)")
     return {
-        "command": example,
-        "connections": opts.connections,
-        "seconds": opts.seconds,
-        "warmup_seconds": opts.warmup,
-        "rounds": opts.rounds,
+        **wrk_settings(example, opts),
         "rule": RULE,
         "strategy": "moving-window",
         "results": rows,

@@ -19,15 +19,12 @@ import http.client
 import shutil
 import ssl
 import statistics
-import subprocess
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tests.bench.load import LoadResult, parse_wrk, wrk_command
+from tests.bench.measure import print_table, wrk_example, wrk_rounds
 from tests.bench.registry import Options, scenario
-from tests.bench.run import alternate, print_table, summarize
 from tests.bench.stack import HOST, REPO, BenchError, Stack, Target
 
 REPO_RULES = REPO / "rules"
@@ -41,6 +38,7 @@ HEADERS = {
     "Referer": f"https://{HOST}/products",
     "Cookie": "session=abc123def456; theme=dark",
 }
+HEADER_ARGS = tuple(arg for name, value in HEADERS.items() for arg in ("-H", f"{name}: {value}"))
 IN_PROCESS = {
     "benign GET": "GET /products/list?page={n}&sort=price&q=blue+shoes+{n}",
     "attack GET": "GET /items?id={n}%20OR%201=1&q=%3Cscript%3Ealert({n})%3C/script%3E",
@@ -82,28 +80,6 @@ def get(target: Target, ca: Path, path: str, headers: dict[str, str]) -> int:
         return response.status
     finally:
         conn.close()
-
-
-def wrk_argv(wrk: str, target: Target, opts: Options, seconds: float, pin: list[str]) -> list[str]:
-    url = f"https://{HOST}:{target.port}{BENIGN_TARGET}"
-    argv = wrk_command(wrk, url, connections=opts.connections, seconds=seconds, pin=pin)
-    headers = [arg for name, value in HEADERS.items() for arg in ("-H", f"{name}: {value}")]
-    return [*argv[:-1], *headers, argv[-1]]
-
-
-def run_wrk_get(stack: Stack, target: Target, opts: Options, seconds: float) -> LoadResult:
-    """`run_wrk` with the benign request's query and browser headers."""
-    argv = wrk_argv(stack.tools["wrk"], target, opts, seconds, stack.pinning.load())
-    meter = stack.meter(target)
-    try:
-        with meter:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise BenchError(f"wrk against {target.name} did not finish: {' '.join(argv)}") from exc
-    if done.returncode != 0:
-        raise BenchError(f"wrk failed ({done.returncode}): {' '.join(argv)}\n{done.stdout}{done.stderr}")
-    result = parse_wrk(done.stdout, target=target.name)
-    return replace(result, gateway_cpu=meter.gateway, client_cpu=meter.client, foreign_cpu=meter.foreign)
 
 
 def evaluate_us(folder: Path, seconds: float) -> dict[str, dict[str, Any]]:
@@ -167,12 +143,9 @@ def waf(stack: Stack, opts: Options) -> dict[str, Any]:
     attack = "/1k?id=1%20OR%201=1&q=%3Cscript%3Ealert(1)%3C/script%3E"
     attack_status = get(targets[1], stack.ca, attack, {**HEADERS, "User-Agent": "sqlmap/1.7"})
     print(f"  sanity: benign GET 200 on both; attack GET {attack_status} with rules", flush=True)
-    example = " ".join(wrk_argv(stack.tools["wrk"], targets[1], opts, opts.seconds, stack.pinning.load()))
+    example = wrk_example(stack, opts, f"https://{HOST}:{targets[1].port}{BENIGN_TARGET}", HEADER_ARGS)
     print(f"  {example}  ({opts.warmup:g}s warm-up each, then {opts.rounds} alternating rounds)", flush=True)
-    for target in targets:
-        run_wrk_get(stack, target, opts, opts.warmup)
-    runs = alternate(targets, opts.rounds, lambda t: run_wrk_get(stack, t, opts, opts.seconds))
-    rows = {name: summarize(results) for name, results in runs.items()}
+    rows = wrk_rounds(stack, opts, targets, BENIGN_TARGET, HEADER_ARGS)
     ratio = print_table(
         f"waf: benign GET with a query over keep-alive HTTPS, {opts.connections} connections, median of {opts.rounds}",
         "requests/s",

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -395,7 +396,16 @@ class Stack:
             self.cert, self.ca = cert, ca
         return self.cert, self.ca
 
-    def _edge_config(self, name: str, *, https_port: int, origin_port: int, site_extra: str = "") -> Path:
+    def _edge_config(
+        self,
+        name: str,
+        *,
+        https_port: int,
+        origin_port: int,
+        site_extra: str = "",
+        certs: str | Path = "certs",
+        hosts: Sequence[str] = (HOST,),
+    ) -> Path:
         path = self.dir / f"{name}.toml"
         path.write_text(
             f"""[server]
@@ -404,34 +414,46 @@ workers = 1
 grace = "1s"
 
 [tls]
-certs = "certs"
+certs = "{certs}"
 default = "{HOST}"
 min_version = "TLSv1.2"
 
 [[site]]
-hosts = ["{HOST}"]
+hosts = [{", ".join(f'"{host}"' for host in hosts)}]
 origins = ["http://127.0.0.1:{origin_port}"]
 {site_extra}
 """
         )
         return path
 
-    def edge(self, name: str = "edge", *, site_extra: str = "") -> Target:
+    def edge(
+        self,
+        name: str = "edge",
+        *,
+        site_extra: str = "",
+        certs: str | Path = "certs",
+        hosts: Sequence[str] = (HOST,),
+        timeout: float = 20.0,
+    ) -> Target:
         """edge with one worker in front of the origin; stdout (the access log) goes to <tmp>/<name>-access.log.
 
-        `site_extra` is appended to the [[site]] table, for scenarios that turn features on."""
+        `site_extra` is appended to the [[site]] table, for scenarios that turn features on; `certs` is its
+        certificate folder (default: <tmp>/certs, with the dev certificate), `hosts` the site's names, `timeout`
+        how long it may take to answer its first request."""
         if name in self.targets:
             return self.targets[name]
         origin = self.origin()
         self._certificates()
         port = free_port()
-        config = self._edge_config(name, https_port=port, origin_port=origin, site_extra=site_extra)
+        config = self._edge_config(
+            name, https_port=port, origin_port=origin, site_extra=site_extra, certs=certs, hosts=hosts
+        )
         proc = self._spawn(
             name,
             [*self.pinning.gateway(), *_edge_command(), "run", "-c", str(config)],
             stdout=self.dir / f"{name}-access.log",
         )
-        self._wait_ready(proc, port, tls=True)
+        self._wait_ready(proc, port, tls=True, timeout=timeout)
         self.targets[name] = target = Target(name, port, proc)
         return target
 

@@ -105,6 +105,12 @@ def pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
+def tally(pair: list[int], blocked: int) -> None:
+    """One more request in a [requests, blocked] pair."""
+    pair[0] += 1
+    pair[1] += blocked
+
+
 def figures(records: dict[str, dict[str, Any]], results: list[dict[str, Any]], paranoia: int) -> dict[str, Any]:
     """The headline figures, per-class detection and how the lines uvicorn rejected (400) scored."""
     counts: dict[str, list[int]] = collections.defaultdict(lambda: [0, 0])
@@ -123,30 +129,21 @@ def figures(records: dict[str, dict[str, Any]], results: list[dict[str, Any]], p
         if rec["source"] == "gotestwaf":
             if rec["kind"] == "attack":
                 key = "gtw_attack_b64" if rec.get("encoder") == "Base64Flat" else "gtw_attack"
-                counts[key][0] += 1
-                counts[key][1] += blocked
+                tally(counts[key], blocked)
                 if rec.get("encoder") != "Base64Flat":
-                    cls = per_class[f"gotestwaf {rec['set']}/{rec['case']}"]
-                    cls[0] += 1
-                    cls[1] += blocked
+                    tally(per_class[f"gotestwaf {rec['set']}/{rec['case']}"], blocked)
             elif rec["kind"] == "benign":
-                counts["gtw_false_pos"][0] += 1
-                counts["gtw_false_pos"][1] += blocked
+                tally(counts["gtw_false_pos"], blocked)
             continue
         if rec.get("benign_scope") == "any":
-            counts["crs_benign_any"][0] += 1
-            counts["crs_benign_any"][1] += blocked
+            tally(counts["crs_benign_any"], blocked)
         if rec["kind"] == "attack":
             key = "crs_attack_in_pl" if (rec.get("rule_pl") or 0) <= paranoia else "crs_attack_above_pl"
-            counts[key][0] += 1
-            counts[key][1] += blocked
+            tally(counts[key], blocked)
             if key == "crs_attack_in_pl":
-                cls = per_class[f"crs {rec['class']}"]
-                cls[0] += 1
-                cls[1] += blocked
+                tally(per_class[f"crs {rec['class']}"], blocked)
         elif rec["kind"] == "benign":
-            counts["crs_benign_rule"][0] += 1
-            counts["crs_benign_rule"][1] += blocked
+            tally(counts["crs_benign_rule"], blocked)
     gtw_all = [
         counts["gtw_attack"][0] + counts["gtw_attack_b64"][0],
         counts["gtw_attack"][1] + counts["gtw_attack_b64"][1],
