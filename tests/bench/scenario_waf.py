@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench import waf_bench
 from tests.bench.measure import print_table, wrk_example, wrk_rounds
 from tests.bench.registry import Options, scenario
 from tests.bench.stack import HOST, REPO, BenchError, Stack, Target
@@ -157,6 +158,8 @@ def waf(stack: Stack, opts: Options) -> dict[str, Any]:
     cpu_ratio = cpu_rules / cpu_none if cpu_rules and cpu_none else None
     print(f"\n[waf] in-process edge.waf.evaluate, {count} rules, {VARIANTS} variants per request", flush=True)
     in_process = evaluate_us(stack.dir / "waf-rules", seconds=1.0 if opts.seconds <= 3 else 2.0)
+    print("\n[waf] in-process edge.waf.evaluate with 10, 100 and 1,000 generated rules (cost must grow sub-linearly)")
+    by_count = {str(n): waf_bench.bench(n, seconds=1.0 if opts.seconds <= 3 else 2.0) for n in (10, 100, 1000)}
     return {
         "command": example,
         "rule_set": source,
@@ -171,4 +174,5 @@ def waf(stack: Stack, opts: Options) -> dict[str, Any]:
         "ratio_cpu_per_request_rules_vs_none": cpu_ratio,
         "gateway_cpu_us_added_per_request": cpu_rules - cpu_none if cpu_rules and cpu_none else None,
         "evaluate_us": in_process,
+        "evaluate_us_by_rule_count": by_count,
     }
