@@ -257,7 +257,7 @@ class Gateway:
             ex.origin = pool.origin.url
             for attempt in (0, 1):
                 try:
-                    conn, fresh = await pool.acquire(config.connect_timeout)
+                    conn, fresh = await pool.acquire(config.connect_timeout, fresh=attempt > 0)
                 except UpstreamError as exc:
                     last_error = exc
                     break

@@ -2,10 +2,10 @@
 
 A load balancer that passes TCP through (AWS NLB, HAProxy in tcp mode) can only tell edge the client's
 address by prefixing the connection with a PROXY header, before the TLS ClientHello. With
-`server.proxy_protocol = true` the https listener takes connections in plain TCP: a peer in
-`server.trusted_proxies` must send a PROXY header, read exactly (not a byte of the ClientHello is
-consumed), and TLS starts on the same socket. Anyone else goes straight to TLS; a PROXY header from an
-untrusted peer is never read, so its handshake fails as garbage would.
+`server.proxy_protocol = true` the https listener works as nginx's `listen ... proxy_protocol`: every
+connection must start with a PROXY header, read exactly (not a byte of the ClientHello is consumed), then
+TLS starts on the same socket; the announced address is believed only when the peer is in
+`server.trusted_proxies`, otherwise the peer's own address stays the client.
 """
 
 from __future__ import annotations
@@ -81,13 +81,12 @@ def parse_v2(header: bytes) -> ProxiedAddress:
 
 
 class ProxyThenTls(asyncio.BufferedProtocol):
-    """One accepted TCP connection: a PROXY header from a trusted peer, then TLS, then HTTP.
+    """One accepted TCP connection: a PROXY header, then TLS, then HTTP.
 
-    With `server.proxy_protocol = true` a trusted peer must start with a PROXY header (as with nginx's
-    `listen ... proxy_protocol`): it is read byte-exactly through buffers sized to what is still missing,
-    so the ClientHello after it stays in the socket for TLS. An untrusted peer goes straight to TLS.
-    `make_http` builds the HTTP protocol that takes over after the handshake; it learns the proxied client
-    through `set_proxied_client`.
+    The header is read byte-exactly through buffers sized to what is still missing (never empty, even
+    before `connection_made`), so the ClientHello after it stays in the socket for TLS. `make_http` builds
+    the HTTP protocol that takes over after the handshake; it learns the proxied client through
+    `set_proxied_client`, only when the peer is trusted.
     """
 
     def __init__(
@@ -99,17 +98,16 @@ class ProxyThenTls(asyncio.BufferedProtocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray(PEEK_SIZE)
         self.filled = 0
-        self.wanted = 0
+        self.wanted = len(V1_PREFIX)  # the shortest prefix that tells v1 from v2 from neither
+        self.trusted = False
         self.timer: asyncio.TimerHandle | None = None
+        self.handshake: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
-        if peer and self.is_trusted(peer[0]):
-            self.wanted = len(V1_PREFIX)  # the shortest prefix that tells v1 from v2 from neither
-            self.timer = asyncio.get_running_loop().call_later(HEADER_TIMEOUT, self._give_up)
-        else:
-            self._start_tls(None)
+        self.trusted = bool(peer) and self.is_trusted(peer[0])
+        self.timer = asyncio.get_running_loop().call_later(HEADER_TIMEOUT, self._give_up)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return memoryview(self.buffer)[self.filled : self.wanted]
@@ -121,7 +119,7 @@ class ProxyThenTls(asyncio.BufferedProtocol):
         try:
             size, proxied = header_in(bytes(self.buffer[: self.filled]))
             if size == 0:
-                raise ProxyHeaderError("a trusted peer sent no PROXY header (server.proxy_protocol is on)")
+                raise ProxyHeaderError("no PROXY header (server.proxy_protocol is on: every connection needs one)")
         except ProxyHeaderError as exc:
             log.warning("closing a connection from %s: %s", self._peer(), exc)
             self._close()
@@ -129,7 +127,7 @@ class ProxyThenTls(asyncio.BufferedProtocol):
         if size is None:
             self.wanted = self._next_size()
             return
-        self._start_tls(proxied)
+        self._start_tls(proxied if self.trusted else None)
 
     def _next_size(self) -> int:
         """How many bytes to hold next: the whole v2 header once its length is known, else one more byte."""
@@ -154,7 +152,8 @@ class ProxyThenTls(asyncio.BufferedProtocol):
         http = self.make_http()
         if proxied is not None and proxied.source is not None:
             http.set_proxied_client(proxied.source, proxied.port or 0)
-        asyncio.get_running_loop().create_task(self._handshake(http))
+        # Keep a reference: the loop holds tasks weakly, and a collected task would drop the connection.
+        self.handshake = asyncio.get_running_loop().create_task(self._handshake(http))
 
     async def _handshake(self, http: Any) -> None:
         assert self.transport is not None

@@ -239,14 +239,18 @@ class Pool:
         self.active = 0
         self.closed = False  # retired by a config reload: connections coming back are closed, not kept
 
-    async def acquire(self, connect_timeout: float) -> tuple[UpstreamConnection, bool]:
-        """A connection and whether it is fresh (a reused one may have been closed by the origin meanwhile)."""
+    async def acquire(self, connect_timeout: float, *, fresh: bool = False) -> tuple[UpstreamConnection, bool]:
+        """A connection and whether it is fresh (a reused one may have been closed by the origin meanwhile).
+
+        `fresh=True` skips the idle ones: the retry after a stale keep-alive connection must not meet another.
+        """
         idle = self.idle
-        while idle:
+        while idle and not fresh:
             conn = idle.pop()
-            if not conn.closed:
+            if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
                 self.active += 1
                 return conn, False
+            conn.close()
         loop = asyncio.get_running_loop()
         kwargs: dict[str, Any] = {}
         if self.ssl_context is not None:

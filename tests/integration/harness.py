@@ -279,7 +279,9 @@ class Gateway:
                 except ssl.SSLError:
                     return  # the TLS stack answered (e.g. unrecognized_name without a default): it is up
                 except OSError:
-                    pass
+                    if "proxy_protocol = true" in self.config_path.read_text():
+                        return  # it answered, refusing a connection without a PROXY header
+
             time.sleep(0.05)
         self.kill()
         raise RuntimeError(f"edge run did not come up within {START_TIMEOUT}s:\n{self.stderr_text()}")

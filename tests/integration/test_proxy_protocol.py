@@ -30,12 +30,18 @@ PROXY_ADDRESS = "127.0.0.2"  # the load balancer: trusted, unlike 127.0.0.1 (the
 def echo(gateway: Gateway, prefix: bytes, headers: str = "", source: str = PROXY_ADDRESS) -> tuple[dict[str, str], str]:
     """One request after `prefix` on a raw connection from `source`; the headers the origin saw, the request id."""
     raw = socket.create_connection(("127.0.0.1", gateway.https_port), timeout=5, source_address=(source, 0))
-    raw.sendall(prefix)
-    with tls_client_context(gateway.ca_path).wrap_socket(raw, server_hostname="localhost") as tls:
+    tls: ssl.SSLSocket | None = None
+    try:
+        raw.sendall(prefix)
+        tls = tls_client_context(gateway.ca_path).wrap_socket(raw, server_hostname="localhost")
         tls.sendall(f"GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{headers}\r\n".encode())
         data = b""
         while chunk := tls.recv(65536):
             data += chunk
+    finally:
+        if tls is not None:
+            tls.close()
+        raw.close()
     head, _, body = data.partition(b"\r\n\r\n")
     request_id = next(
         line.split(b":", 1)[1].strip().decode()
@@ -61,18 +67,13 @@ def test_announced_client_is_forwarded_and_logged(gateway: Gateway, prefix: byte
     assert gateway.log_for(request_id)["client"] == client
 
 
-def test_trusted_peer_without_header_is_refused(gateway: Gateway) -> None:
+def test_connection_without_header_is_refused(gateway: Gateway) -> None:
     with pytest.raises((ssl.SSLError, OSError)):
         echo(gateway, b"")
-    assert "sent no PROXY header" in gateway.stderr_text()
+    assert "no PROXY header" in gateway.stderr_text()
 
 
-def test_untrusted_peer_speaks_tls_and_cannot_announce(gateway_factory: GatewayFactory, origin_a: DemoOrigin) -> None:
-    gateway = gateway_factory.start(
-        [{"hosts": ["localhost"], "origins": [origin_a.url]}],
-        server={"trusted_proxies": [f"{PROXY_ADDRESS}/32"], "proxy_protocol": True},
-    )
-    seen, _ = echo(gateway, b"", source="127.0.0.1")
-    assert seen["x-forwarded-for"] == "127.0.0.1"
-    with pytest.raises((ssl.SSLError, OSError)):
-        echo(gateway, V1, source="127.0.0.1")  # its header is never read: the handshake sees garbage
+def test_untrusted_peer_cannot_announce_a_client(gateway: Gateway) -> None:
+    seen, request_id = echo(gateway, V1, source="127.0.0.1")
+    assert seen["x-forwarded-for"] == "127.0.0.1"  # the header was read, its address not believed
+    assert gateway.log_for(request_id)["client"] == "127.0.0.1"
