@@ -52,18 +52,18 @@ def ruleset() -> RuleSet:
 
 
 def verdict(
-    ruleset: RuleSet, line: str, headers: list[str] | None = None, body: str | None = None
+    ruleset: RuleSet, line: str, headers: list[str] | None = None, body: str | None = None, paranoia: int = 1
 ) -> tuple[int, list[str]]:
-    """Score and matched rule ids of one request at paranoia 1, head and body phases like the gateway."""
+    """Score and matched rule ids of one request, head and body phases like the gateway."""
     own = {h.split(":", 1)[0].lower() for h in headers or []}
     base = [h for h in BROWSER if h.split(":", 1)[0].lower() not in own]
     view = RequestView.from_request_line(line, headers=base + (headers or []), body=body)
     data, view.body = view.body, None
     state = WafState()
-    result = evaluate(ruleset, view, phase="head", state=state, paranoia=1, threshold=5)
+    result = evaluate(ruleset, view, phase="head", state=state, paranoia=paranoia, threshold=5)
     if result.needs_body:
         view.body = data or b""
-        result = evaluate(ruleset, view, phase="body", state=state, paranoia=1, threshold=5)
+        result = evaluate(ruleset, view, phase="body", state=state, paranoia=paranoia, threshold=5)
     return result.score, [m.rule_id for m in result.matches]
 
 
@@ -249,30 +249,13 @@ def test_paranoia_2_sql_signals_block_together(
     ruleset: RuleSet, line: str, headers: list[str] | None, body: str | None
 ) -> None:
     """The two paranoia-2 SQL rules score 3 each: one alone stays under the threshold, both together block."""
-    own = {h.split(":", 1)[0].lower() for h in headers or []}
-    base = [h for h in BROWSER if h.split(":", 1)[0].lower() not in own]
-    view = RequestView.from_request_line(line, headers=base + (headers or []), body=body)
-    data, view.body = view.body, None
-    state = WafState()
-    result = evaluate(ruleset, view, phase="head", state=state, paranoia=2, threshold=5)
-    if result.needs_body:
-        view.body = data or b""
-        result = evaluate(ruleset, view, phase="body", state=state, paranoia=2, threshold=5)
-    matched = {m.rule_id for m in result.matches}
-    assert result.score >= 5, matched
+    score, matched = verdict(ruleset, line, headers, body, paranoia=2)
+    assert score >= 5, matched
 
 
 @pytest.mark.parametrize(("line", "headers", "body"), BENIGN)
 def test_benign_requests_stay_under_the_threshold_at_paranoia_2(
     ruleset: RuleSet, line: str, headers: list[str] | None, body: str | None
 ) -> None:
-    own = {h.split(":", 1)[0].lower() for h in headers or []}
-    base = [h for h in BROWSER if h.split(":", 1)[0].lower() not in own]
-    view = RequestView.from_request_line(line, headers=base + (headers or []), body=body)
-    data, view.body = view.body, None
-    state = WafState()
-    result = evaluate(ruleset, view, phase="head", state=state, paranoia=2, threshold=5)
-    if result.needs_body:
-        view.body = data or b""
-        result = evaluate(ruleset, view, phase="body", state=state, paranoia=2, threshold=5)
-    assert result.score < 5, f"{line}: {[m.rule_id for m in result.matches]}"
+    score, matched = verdict(ruleset, line, headers, body, paranoia=2)
+    assert score < 5, f"{line}: {matched}"
