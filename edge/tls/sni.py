@@ -53,7 +53,8 @@ def load_cert_state(config: Config, previous: CertState | None = None) -> CertSt
     store = load_store(config.tls.certs, key_password=key_password(config))
     if previous is not None:
         store = keep_last_good(previous.store, store)
-    return CertState(store=store, contexts=ContextCache(store, tls_settings(config)), default=config.tls.default)
+    contexts = ContextCache(store, tls_settings(config), previous.contexts if previous is not None else None)
+    return CertState(store=store, contexts=contexts, default=config.tls.default)
 
 
 def client_ca_files(config: Config) -> list[Path]:

@@ -164,6 +164,27 @@ def test_context_cache_default_and_unknown(tmp_path: Path) -> None:
     assert _peer(client) == b.cert
 
 
+def test_unchanged_contexts_survive_a_reload(tmp_path: Path) -> None:
+    a = make_leaf(ROOT, ["a.example.test"], key=new_key("p256"))
+    b = make_leaf(ROOT, ["b.example.test"], key=new_key("p256"))
+    write(tmp_path / "a.pem", a.pem, key_bytes(a.key))
+    write(tmp_path / "b.pem", b.pem, key_bytes(b.key))
+    before = ContextCache(load_store(tmp_path), TlsSettings())
+    context_a = before.for_name("a.example.test", None)
+    context_b = before.for_name("b.example.test", None)
+    renewed = make_leaf(ROOT, ["b.example.test"], key=new_key("p256"))
+    write(tmp_path / "b.pem", renewed.pem, key_bytes(renewed.key))
+    after = ContextCache(load_store(tmp_path), TlsSettings(), previous=before)
+    assert len(after) == 1  # a's context carried over, b's dropped with its old certificate
+    assert after.for_name("a.example.test", None) is context_a
+    new_b = after.for_name("b.example.test", None)
+    assert new_b is not None and new_b is not context_b
+    client, _ = handshake(new_b, client_context(ROOT.pem), "b.example.test")
+    assert _peer(client) == renewed.cert
+    other_settings = ContextCache(load_store(tmp_path), TlsSettings(min_version=ssl.TLSVersion.TLSv1_3), previous=after)
+    assert len(other_settings) == 0
+
+
 def test_context_is_built_lazily(dual: tuple[CertStore, Issued, Issued]) -> None:
     store, _, _ = dual
     cache = ContextCache(store, TlsSettings())
