@@ -42,7 +42,11 @@ class BodyPrefix:
 
 
 async def read_prefix(receive: Any, limit: int) -> BodyPrefix:
-    """Read body messages until `limit` bytes are in hand or the body ends."""
+    """Read body messages until more than `limit` bytes are in hand or the body ends.
+
+    Past the limit, not up to it: a body of exactly `limit` bytes whose end comes as a separate (empty)
+    message, as a chunked body's does, must not be taken for a truncated one.
+    """
     parts: list[bytes] = []
     size = 0
     while True:
@@ -54,12 +58,12 @@ async def read_prefix(receive: Any, limit: int) -> BodyPrefix:
             parts.append(chunk)
             size += len(chunk)
         more = bool(message.get("more_body", False))
-        if not more or size >= limit:
+        if not more or size > limit:
             return BodyPrefix(b"".join(parts), more)
 
 
 def attach_body(view: RequestView, prefix: BodyPrefix, limit: int, declared: int) -> None:
     """Give the view the inspected part: at most `limit` bytes, truncated when the body was longer."""
     view.body = prefix.data[:limit]
-    view.body_truncated = prefix.more or len(prefix.data) > limit
+    view.body_truncated = len(prefix.data) > limit
     view.body_size = max(declared, len(prefix.data))
