@@ -41,8 +41,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One rerun of a failed test: the integration tests race real processes on a shared 2-core machine; a test
+# that fails twice is a failure, and every rerun is printed in the summary (look for "R").
 test: $(STAMP) system-deps lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --reruns 1 --reruns-delay 1
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
