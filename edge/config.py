@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from edge.tomlpos import TomlPositions
+from edge.tomlpos import FilePos, line_of, locate
 from edge.units import parse_duration, parse_size
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -320,13 +320,13 @@ _NESTED: dict[str, dict[str, Converter]] = {
 class _Reader:
     """Collects problems while converting, so one `edge check` run reports all of them."""
 
-    def __init__(self, path: Path, positions: TomlPositions) -> None:
+    def __init__(self, path: Path, positions: FilePos) -> None:
         self.path = path
         self.positions = positions
         self.problems: list[Problem] = []
 
     def problem(self, where: tuple[str | int, ...], message: str) -> None:
-        self.problems.append(Problem(str(self.path), self.positions.line_of(where), message))
+        self.problems.append(Problem(str(self.path), line_of(self.positions, where), message))
 
     def table(
         self, raw: Any, where: tuple[str | int, ...], schema: Mapping[str, tuple[Converter, bool]]
@@ -372,7 +372,7 @@ def parse_config(text: str, file: Path) -> Config:
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         raise ConfigError([Problem(str(file), line, f"TOML syntax: {exc}")]) from exc
-    reader = _Reader(file, TomlPositions(text))
+    reader = _Reader(file, locate(text))
     known = [*_SECTIONS, "site"]
     for key in raw:
         if key not in known:

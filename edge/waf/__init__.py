@@ -12,7 +12,6 @@ Module map (one job each):
   compiler.py  tree -> type-checked closures, shared per-request memo, atoms and guards (CNF) for the prefilter
   closures.py  the getter builders the compiler assembles (memo, apply, any/all, and/or/xor)
   prefilter.py the rules that can match, from atom results cached per raw value and per set of raw inputs
-  tomlpos.py   line numbers for TOML tables and keys
   model.py     Rule, RuleTest, RateLimit, RuleSet: the loaded, immutable records
   ruleset.py   rule files -> RuleSet (all problems reported at once)
   ruletests.py [[rule.test]] runner

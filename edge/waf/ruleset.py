@@ -18,10 +18,10 @@ from typing import Any
 
 import limits
 
+from edge.tomlpos import FilePos, TablePos, expression_start, locate
 from edge.waf.compiler import Compiler
 from edge.waf.errors import RuleError, RuleSetError, suggest
 from edge.waf.model import RateLimit, Rule, RuleSet, RuleTest
-from edge.waf.tomlpos import FilePos, TablePos, expression_start, locate
 
 ACTIONS = ("block", "score", "log", "allow", "skip")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:\-]*")
