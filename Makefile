@@ -42,9 +42,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # One rerun of a failed test: the integration tests race real processes on a shared 2-core machine; a test
-# that fails twice is a failure, and every rerun is printed in the summary (look for "R").
+# that fails twice is a failure, and every rerun is named in the summary (-rR).
 test: $(STAMP) system-deps lint typecheck
-	$(BIN)/python -m pytest -q -p no:cacheprovider --reruns 1 --reruns-delay 1
+	$(BIN)/python -m pytest -q -p no:cacheprovider --reruns 1 --reruns-delay 1 -rR
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
