@@ -246,7 +246,8 @@ class Gateway:
 
         An origin that refuses the connection never saw the request, so the next origin is tried (like
         nginx's `proxy_next_upstream error`); a reused keep-alive connection that the origin had closed is
-        retried once on a fresh connection when no body was sent. Anything else is the caller's 502/504.
+        retried once on a fresh connection, with the request body when it was small enough to keep
+        (REPLAY_LIMIT). Anything else is the caller's 502/504.
         """
         site = ex.site
         assert site is not None
@@ -255,6 +256,7 @@ class Gateway:
         last_error: UpstreamError | None = None
         for pool in (first, *(p for p in site.pools if p is not first)):
             ex.origin = pool.origin.url
+            replay: bytes | None = None
             for attempt in (0, 1):
                 try:
                     conn, fresh = await pool.acquire(config.connect_timeout, fresh=attempt > 0)
@@ -263,13 +265,18 @@ class Gateway:
                     break
                 conn.start(head, no_body=ex.method == "HEAD")
                 try:
-                    if has_body:
-                        await _stream_request_body(receive, conn, ex.chunked, config.max_body, ex.body_prefix)
+                    if replay is not None:
+                        conn.write(replay)
+                    elif has_body:
+                        replay = await _stream_request_body(receive, conn, ex.chunked, config.max_body, ex.body_prefix)
                     status, raw_headers = await conn.read_head(config.read_timeout)
                     return conn, status, raw_headers
                 except UpstreamError as exc:
                     conn.release()
-                    if attempt == 0 and not fresh and not exc.sent and not has_body:
+                    # A reused keep-alive connection that the origin had closed gave no byte of an answer:
+                    # the origin never took the request, so it goes again on a fresh connection (with its
+                    # body when that was small enough to keep), as Go's and nginx's transports do.
+                    if attempt == 0 and not fresh and not exc.sent and (not has_body or replay is not None):
                         continue
                     raise
                 except (BodyTooLarge, ClientGone):
@@ -360,20 +367,47 @@ def _scan_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, byt
     return host, forwarded_for, length, chunked
 
 
+REPLAY_LIMIT = 64 * 1024  # request bodies up to this size are kept until the origin answers, for one retry
+
+
 async def _stream_request_body(
     receive: Receive, conn: UpstreamConnection, chunked: bool, limit: int, prefix: BodyPrefix | None
-) -> None:
+) -> bytes | None:
     """Copy the client's body to the origin as it arrives, waiting whenever the origin's socket is full.
 
-    `prefix` is what the WAF already read: it goes first, and the rest is received after it.
+    `prefix` is what the WAF already read: it goes first, and the rest is received after it. Returns the
+    bytes written (framing included) when they fit REPLAY_LIMIT, so that a reused connection the origin had
+    already closed can be retried with the same body; None for a larger body.
     """
     total = 0
     more = True
+    sent: list[bytes] | None = []
+    dead = False  # the origin closed the connection: keep the (small) body for the retry, stop writing
+
+    def write(framed: bytes) -> None:
+        nonlocal sent, dead
+        if not dead:
+            try:
+                conn.write(framed)
+            except UpstreamError:
+                if sent is None:
+                    raise
+                dead = True
+        if sent is not None:
+            sent.append(framed)
+            if total > REPLAY_LIMIT:
+                sent = None
+                if dead:
+                    raise UpstreamError("origin closed the connection while the request body was sent")
+
+    def frame(data: bytes) -> bytes:
+        return b"%x\r\n%b\r\n" % (len(data), data) if chunked else data
+
     if prefix is not None:
         more = prefix.more
         if prefix.data:
             total = len(prefix.data)
-            conn.write(b"%x\r\n%b\r\n" % (total, prefix.data) if chunked else prefix.data)
+            write(frame(prefix.data))
     while more:
         message = await receive()
         if message["type"] == "http.disconnect":
@@ -383,12 +417,13 @@ async def _stream_request_body(
             total += len(body)
             if total > limit:
                 raise BodyTooLarge()
-            conn.write(b"%x\r\n%b\r\n" % (len(body), body) if chunked else body)
-            if conn.write_paused:
+            write(frame(body))
+            if conn.write_paused and not dead:
                 await conn.drain()
         more = message.get("more_body", False)
     if chunked:
-        conn.write(b"0\r\n\r\n")
+        write(b"0\r\n\r\n")
+    return b"".join(sent) if sent is not None else None
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:
