@@ -17,7 +17,6 @@ import socket
 import ssl
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -300,7 +299,3 @@ def _supervise(config: Config, listeners: Listeners, rules: RulesState) -> int:
     for process in workers.values():
         process.join(config.server.grace + 5)
     return 0
-
-
-def config_path(value: str | None) -> Path:
-    return Path(value or os.environ.get("EDGE_CONFIG", "edge.toml"))

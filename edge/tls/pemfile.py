@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -73,20 +72,11 @@ class FileContents:
     keys: tuple[ParsedKey, ...]
 
 
-def read_file(path: Path, key_password: bytes | None) -> FileContents:
+def parse_bytes(data: bytes, key_password: bytes | None) -> FileContents:
     """Parse PEM (any mix of certificates and keys) or a single DER certificate or key.
 
     Raises UnreadableFile with a short reason; never anything else for bad content.
     """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(f"cannot read: {exc.strerror or exc}") from None
-    return parse_bytes(data, key_password)
-
-
-def parse_bytes(data: bytes, key_password: bytes | None) -> FileContents:
-    """`read_file` for bytes already in hand."""
     if not data.strip():
         raise UnreadableFile("empty file")
     if b"-----BEGIN " not in data:

@@ -7,7 +7,6 @@ lone surrogates are encoded with `surrogatepass` so that matching never raises.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 
 import re2
@@ -16,8 +15,6 @@ from re2 import _re2
 UNANCHORED = _re2.RE2.Anchor.UNANCHORED
 ANCHOR_BOTH = _re2.RE2.Anchor.ANCHOR_BOTH
 SET_MAX_MEM = 64 << 20
-# Patterns whose meaning changes inside multi-line text cannot join a prefilter set (see `joinable`).
-_UNJOINABLE = re.compile(r"\\[Az]|\(\?[a-zA-Z]*-[a-zA-Z]*[:)]")
 
 
 def _options(max_mem: int = 8 << 20) -> re2.Options:
@@ -53,12 +50,6 @@ def searcher(pattern: str) -> Callable[[str], bool]:
         return bool(match(UNANCHORED, data, 0, len(data))[0][0] >= 0)
 
     return search
-
-
-def joinable(pattern: str) -> bool:
-    """True when a match of `pattern` in a string implies a match of `(?m:pattern)` in any text that holds that
-    string as a whole line: no `\\A`, `\\z` or flag-clearing group (which could turn multi-line mode off)."""
-    return _UNJOINABLE.search(pattern) is None
 
 
 class RegexSet:

@@ -42,10 +42,6 @@ STR_ARRAY = Type(Kind.ARRAY, STR)
 STR_MAP = Type(Kind.MAP, STR_ARRAY)
 
 
-def array_of(elem: Type) -> Type:
-    return Type(Kind.ARRAY, elem)
-
-
 def a(t: Type) -> str:
     """`t` with its article: "a String", "an Int", "an IP address", "an Array<String>"."""
     text = str(t)
