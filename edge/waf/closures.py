@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from edge.waf.bounded import BoundedCache
 from edge.waf.fields import Ctx, Getter
 from edge.waf.operators import Predicate
 
@@ -31,16 +32,15 @@ TRANSFORM_CACHE_LENGTH = 256
 def cached(fn: Callable[[str], str]) -> Callable[[str], str]:
     """`fn` with its results on short strings kept in a bounded dict (cleared when full): the values of headers,
     cookies and arguments repeat across requests, and a chain of transformations costs a microsecond or so."""
-    cache: dict[str, str] = {}
+    cache: BoundedCache[str, str] = BoundedCache(TRANSFORM_CACHE_ENTRIES, TRANSFORM_CACHE_LENGTH)
+    lookup, put = cache.get, cache.put
 
     def get(text: str) -> str:
-        out = cache.get(text)
+        out = lookup(text)
         if out is None:
             out = fn(text)
-            if isinstance(text, str) and len(text) <= TRANSFORM_CACHE_LENGTH:
-                if len(cache) >= TRANSFORM_CACHE_ENTRIES:
-                    cache.clear()
-                cache[text] = out
+            if type(text) is str:
+                put(text, out)
         return out
 
     return get

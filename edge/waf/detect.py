@@ -13,15 +13,18 @@ from typing import Any
 
 import libinjection
 
+from edge.waf.bounded import BoundedCache
+
 CACHE_MAX_ENTRIES = 8192
 CACHE_MAX_LENGTH = 256
 
 
 def _detector(check: Callable[[str], Any], key: str) -> Callable[[str], bool]:
-    cache: dict[str, bool] = {}
+    cache: BoundedCache[str, bool] = BoundedCache(CACHE_MAX_ENTRIES, CACHE_MAX_LENGTH)
+    lookup, put = cache.get, cache.put
 
     def detect(text: str) -> bool:
-        found = cache.get(text)
+        found = lookup(text)
         if found is not None:
             return found
         try:
@@ -31,10 +34,7 @@ def _detector(check: Callable[[str], Any], key: str) -> Callable[[str], bool]:
                 found = bool(check(text.encode("utf-8", "replace").decode("utf-8"))[key])
         except Exception:  # a detector failure must never fail the request
             found = False
-        if len(text) <= CACHE_MAX_LENGTH:
-            if len(cache) >= CACHE_MAX_ENTRIES:
-                cache.clear()
-            cache[text] = found
+        put(text, found)
         return found
 
     return detect

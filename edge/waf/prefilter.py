@@ -28,6 +28,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from edge.waf import regex
+from edge.waf.bounded import BoundedCache
 from edge.waf.compiler import Atom, Expr
 from edge.waf.fields import FIELDS, INPUTS, Ctx, Getter
 from edge.waf.lang.types import Kind, Type
@@ -230,21 +231,16 @@ def _searching(search: Callable[[str], bool]) -> Predicate:
     return lambda v: v is not None and search(v)
 
 
-def _evaluator(lane: _Lane, cache: dict[Any, Hits] | None) -> Callable[[Any], Hits]:
+def _evaluator(lane: _Lane, cache: BoundedCache[Any, Hits] | None) -> Callable[[Any], Hits]:
     """`compute(value)`: the ids of the atoms of the lane that hold for one raw value, stored in `cache`."""
     run = lane.compute
-    used = [0]
+    if cache is None:
+        return run
+    put = cache.put
 
     def compute(value: Any) -> Hits:
         found = run(value)
-        if cache is not None:
-            size = _size(value)
-            if size <= CACHE_MAX_LENGTH:
-                if len(cache) >= CACHE_MAX_ENTRIES or used[0] + size > CACHE_MAX_CHARS:
-                    cache.clear()
-                    used[0] = 0
-                cache[value] = found
-                used[0] += size
+        put(value, found)
         return found
 
     return compute
@@ -282,7 +278,9 @@ class Prefilter:
         built: list[_Lane] = []
         for get, is_each, type_, inputs, groups in by_lane.values():
             cached = type_.kind in _CACHED_KINDS or (type_.elem is not None and type_.elem.kind in _CACHED_KINDS)
-            cache: dict[Any, Hits] | None = {} if cached and type_.kind is not Kind.MAP else None
+            cache: BoundedCache[Any, Hits] | None = None
+            if cached and type_.kind is not Kind.MAP:
+                cache = BoundedCache(CACHE_MAX_ENTRIES, CACHE_MAX_LENGTH, CACHE_MAX_CHARS, size_of=_size)
             lane = _Lane(list(groups.values()), is_each)
             built.append(lane)
             compute = _evaluator(lane, cache)
@@ -360,8 +358,9 @@ def _scanner(
 ) -> tuple[Callable[[Hashable], Hits | None], _Scan]:
     """(lookup, scan) for the lanes of one set of inputs: `scan(ctx, key)` reads every lane (values through
     the lanes' caches) and keeps the atom ids that hold under `key`, the raw inputs (None: not kept)."""
-    cache: dict[Hashable, Hits] = {}
-    used = [0]
+    cache: BoundedCache[Hashable, Hits] = BoundedCache(
+        INPUT_CACHE_MAX_ENTRIES, INPUT_CACHE_MAX_SIZE, INPUT_CACHE_MAX_CHARS, size_of=_size
+    )
 
     def scan(ctx: Ctx, key: Hashable) -> Hits:
         found: set[int] = set()
@@ -375,13 +374,7 @@ def _scanner(
                 found.update(compute(value) if hits is None else hits)
         result = tuple(sorted(found))
         if key is not None:
-            size = _size(key)
-            if size <= INPUT_CACHE_MAX_SIZE:
-                if len(cache) >= INPUT_CACHE_MAX_ENTRIES or used[0] + size > INPUT_CACHE_MAX_CHARS:
-                    cache.clear()
-                    used[0] = 0
-                cache[key] = result
-                used[0] += size
+            cache.put(key, result)
         return result
 
     return (lambda key: None if key is None else cache.get(key)), scan
