@@ -41,6 +41,22 @@ class Clients:
         return path
 
 
+# Rules on the TLS facts of the connection, which only the gateway's own protocol puts in the request.
+TLS_RULES = """
+[[rule]]
+id = "deny-alice-here"
+expr = 'http.request.uri.path eq "/deny-alice" and tls.client.subject contains "CN=alice"'
+action = "block"
+status = 451
+
+[[rule]]
+id = "tls-facts"
+expr = 'http.request.uri.path eq "/tls-facts" and ssl and tls.sni eq "p.test" and tls.version eq "TLSv1.3"'
+action = "block"
+status = 418
+"""
+
+
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory: pytest.TempPathFactory) -> Clients:
     return Clients(tmp_path_factory.mktemp("mtls-clients"))
@@ -54,7 +70,11 @@ def mtls_gateway(module_factory: GatewayFactory, origin_a: DemoOrigin, clients: 
         {"hosts": ["p.test", "localhost"], "origins": [origin_a.url]},
     ]
     for attempt in range(3):
-        gateway = module_factory.prepare(sites, cert_files={f"{name}.pem": (name,) for name in (*SITES, "localhost")})
+        gateway = module_factory.prepare(
+            sites,
+            cert_files={f"{name}.pem": (name,) for name in (*SITES, "localhost")},
+            rules={"10-tls.toml": TLS_RULES},
+        )
         (gateway.folder / "clients-ca.pem").write_bytes(clients.m_ca.pem)
         (gateway.folder / "other-ca.pem").write_bytes(clients.n_ca.pem)
         try:
@@ -200,3 +220,22 @@ def test_handshake_asks_for_a_client_certificate_but_does_not_require_it(mtls_ga
         context.wrap_socket(raw, server_hostname="m.test") as tls,
     ):
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+
+def get(gateway: Gateway, pki: Pki, host: str, path: str, client_pem: Path | None) -> Response:
+    conn = EdgeConnection(gateway.https_port, context_for(pki, client_pem), host, 10)
+    try:
+        return send(conn, "GET", path, host=host)
+    finally:
+        conn.close()
+
+
+def test_rules_see_the_verified_client_subject(mtls_gateway: Gateway, pki: Pki, clients: Clients) -> None:
+    assert get(mtls_gateway, pki, "m.test", "/deny-alice", clients.alice).status == 451
+    assert get(mtls_gateway, pki, "n.test", "/deny-alice", clients.bob).status == 200  # another subject
+    assert get(mtls_gateway, pki, "p.test", "/deny-alice", None).status == 200  # no certificate: empty subject
+
+
+def test_rules_see_the_server_name_and_tls_version(mtls_gateway: Gateway, pki: Pki) -> None:
+    assert get(mtls_gateway, pki, "p.test", "/tls-facts", None).status == 418
+    assert get(mtls_gateway, pki, "localhost", "/tls-facts", None).status == 200  # another SNI, same site
