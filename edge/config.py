@@ -82,6 +82,10 @@ class ServerConfig:
     trusted_proxies: tuple[IPNetwork, ...] = ()
     proxy_protocol: bool = False  # trusted proxies prefix connections with a PROXY v1/v2 header (edge/proxyproto.py)
     grace: float = 10.0
+    client_header_timeout: float = 10.0  # the TLS handshake and the whole request head (nginx's name and default 60s)
+    client_body_timeout: float = 30.0  # the longest pause between two reads of a request body
+    keepalive_timeout: float = 60.0  # idle keep-alive connections are closed after this
+    max_connections: int = 4096  # open client connections per worker; more are closed at once, with a log line
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +277,10 @@ _SECTIONS: dict[str, dict[str, tuple[Converter, bool]]] = {
         "trusted_proxies": (_networks, False),
         "proxy_protocol": (_bool, False),
         "grace": (_duration, False),
+        "client_header_timeout": (_duration, False),
+        "client_body_timeout": (_duration, False),
+        "keepalive_timeout": (_duration, False),
+        "max_connections": (_int_range(16, 1_000_000), False),
     },
     "tls": {
         "certs": (_path, False),

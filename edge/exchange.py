@@ -22,6 +22,7 @@ class ConnectionInfo:
     client_subject: str = ""
     client_cert: Any = None  # the verified client leaf (cryptography x509.Certificate) when mTLS is on
     closed: bool = False
+    timed_out: bool = False  # client_body_timeout closed the connection (the gateway logs 408)
     transport: Any = None
 
     def abort(self) -> None:
@@ -48,7 +49,10 @@ class Exchange:
     waf: dict[str, Any] | None = None
     ratelimit: dict[str, Any] | None = None
     error: str | None = None
+    target: bytes = b"/"  # the normalised path and the query: what rules judge and the origin receives
+    raw_target: bytes = b"/"  # the target as received
     body_length: int = 0  # Content-Length, 0 when absent
+    has_length: bool = False  # the client sent Content-Length (edge restates it to the origin)
     chunked: bool = False  # the body comes with Transfer-Encoding (length unknown)
     needs_body: bool = False
     response_started: bool = False  # the WAF's head phase asked for the body phase

@@ -1,5 +1,6 @@
 """The ASGI app of the https listener: every request's road through the gateway, phase after phase.
 
+    head        Host, framing and target read strictly, the path normalised (framing.py, urlnorm.py), or 400/501
     site        Host (and the TLS server name) -> Site, or 421; mTLS per site, or 403
     client      peer address, trusted proxies, request id
     limits      Content-Length over the site's max_body, or 413
@@ -22,6 +23,7 @@ from typing import Any
 
 from edge.clients import new_request_id
 from edge.exchange import ConnectionInfo, Exchange
+from edge.framing import Head, scan_head
 from edge.inspection import BodyPrefix, attach_body, read_prefix, request_view
 from edge.pages import error_page
 from edge.proxy.forward import request_head, response_headers
@@ -30,6 +32,7 @@ from edge.ratelimit import StorageDown
 from edge.rules import RulesState
 from edge.runtime import ConfigState, Runtime
 from edge.sites import host_from_header
+from edge.urlnorm import BadPath, normalize_path
 from edge.waf import RequestView, WafState, evaluate, match_ratelimits
 
 Scope = dict[str, Any]
@@ -62,25 +65,28 @@ class Gateway:
         rules = self.runtime.rules
         conn_info: ConnectionInfo = scope.get("extensions", {}).get("edge", _NO_CONNECTION)
         peer = scope["client"][0] if scope.get("client") else "-"
-        host_header, forwarded_for, body_length, chunked = _scan_headers(scope["headers"])
-        host = host_from_header(host_header) if host_header is not None else (conn_info.sni or "")
-        ex = Exchange(new_request_id(), time.perf_counter(), scope["method"], scope["path"], host, peer)
-        ex.body_length, ex.chunked = body_length, chunked
+        head = scan_head(scope["headers"], scope["http_version"], scope.get("edge.authority"))
+        host = host_from_header(head.host) if head.host is not None else (conn_info.sni or "")
+        request_id = scope.get("edge.request_id") or new_request_id()
+        ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], host, peer)
+        ex.body_length, ex.chunked, ex.has_length = head.body_length, head.chunked, head.has_length
         try:
-            status = self.site_phase(ex, state, conn_info)
+            status = self.head_phase(ex, head, scope)
             if status is None:
-                ex.client_ip = state.clients.client_ip(peer, forwarded_for)
-                status = self.limits_phase(ex, body_length)
-            view = request_view(scope, host, ex.client_ip, conn_info) if status is None and rules.active else None
+                status = self.site_phase(ex, state, conn_info)
+            if status is None:
+                ex.client_ip = state.clients.client_ip(peer, head.forwarded_for)
+                status = self.limits_phase(ex, head.body_length)
+            view = request_view(scope, ex, conn_info) if status is None and rules.active else None
             if view is not None:
                 waf = WafState()
                 status = await self.ratelimit_phase(ex, rules, view, waf)
                 if status is None:
                     status = self.waf_phase(ex, rules, view, waf, "head")
                 if status is None and ex.needs_body:
-                    status = await self.waf_body_phase(ex, rules, view, waf, receive)
+                    status = await self.waf_body_phase(ex, rules, view, waf, receive, conn_info)
             if status is None:
-                await self.forward_phase(ex, state, scope, receive, send, host_header or host.encode(), conn_info)
+                await self.forward_phase(ex, state, scope, receive, send, head.host or host.encode(), conn_info)
             elif status:
                 await self.respond_error(ex, send, status)
         except asyncio.CancelledError:
@@ -95,6 +101,27 @@ class Gateway:
             self.log_phase(ex)
 
     # --- phases ------------------------------------------------------------------------------------------------
+
+    def head_phase(self, ex: Exchange, head: Head, scope: Scope) -> int | None:
+        """400/501 for a head whose framing, Host or target edge cannot state exactly; else the target to forward.
+
+        The path is normalised here, once: rules, rate limits, the log and the origin all see this form.
+        """
+        if head.status:
+            ex.error = head.error
+            return head.status
+        raw_path: bytes = scope["raw_path"] or b"/"
+        try:
+            path = normalize_path(raw_path)
+        except BadPath as exc:
+            ex.error = str(exc)
+            return 400
+        query: bytes = scope["query_string"]
+        raw = raw_path + b"?" + query if query else raw_path
+        ex.raw_target = raw
+        ex.target = raw if path is raw_path else (path + b"?" + query if query else path)
+        ex.path = path.decode("latin-1")
+        return None
 
     def site_phase(self, ex: Exchange, state: ConfigState, conn_info: ConnectionInfo) -> int | None:
         """421 for a host no site serves, or one whose site is not the site of the TLS server name."""
@@ -180,14 +207,20 @@ class Gateway:
         return verdict.status if verdict.action == "block" else None
 
     async def waf_body_phase(
-        self, ex: Exchange, rules: RulesState, view: RequestView, waf: WafState, receive: Receive
+        self,
+        ex: Exchange,
+        rules: RulesState,
+        view: RequestView,
+        waf: WafState,
+        receive: Receive,
+        conn_info: ConnectionInfo,
     ) -> int | None:
         """Read the first waf.max_body bytes of the body, then run the body rules on them."""
         assert ex.site is not None
         limit = self.runtime.state.config.waf.max_body
         prefix = await read_prefix(receive, limit)
         if prefix.disconnected:
-            ex.status = 499
+            _client_gone(ex, conn_info)
             return 0
         if len(prefix.data) > ex.site.config.max_body:
             return 413
@@ -206,18 +239,16 @@ class Gateway:
         conn_info: ConnectionInfo,
     ) -> None:
         """Send the request to an origin and stream its answer back; 502/504 when the origin fails us."""
-        target = scope["raw_path"] or scope["path"].encode()
-        if scope["query_string"]:
-            target = target + b"?" + scope["query_string"]
         chunked = ex.chunked
         has_body = chunked or ex.body_length > 0
         head = request_head(
             ex.method,
-            target,
+            ex.target,
             scope["headers"],
             client_ip=ex.peer,  # the hop that connected to us: X-Forwarded-For and Forwarded append it
             trusted_peer=state.clients.is_trusted(ex.peer),
             host=host,
+            length=ex.body_length if ex.has_length else None,
             chunked=chunked,
             extra=((b"x-client-cert-subject", conn_info.client_subject.encode()),) if conn_info.client_subject else (),
         )
@@ -235,7 +266,7 @@ class Gateway:
             await self.respond_error(ex, send, 413)
             return
         except ClientGone:
-            ex.status = 499
+            _client_gone(ex, conn_info)
             return
         await self.response_phase(ex, send, conn, status, raw_headers, host, conn_info)
 
@@ -349,22 +380,13 @@ class Gateway:
 # --- small pure pieces of the phases ----------------------------------------------------------------------------
 
 
-def _scan_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, int, bool]:
-    """One pass over the request headers: Host, X-Forwarded-For, Content-Length, chunked."""
-    host = None
-    forwarded_for = None
-    length = 0
-    chunked = False
-    for name, value in headers:
-        if name == b"host":
-            host = value
-        elif name == b"x-forwarded-for":
-            forwarded_for = value if forwarded_for is None else forwarded_for + b"," + value
-        elif name == b"content-length":
-            length = int(value) if value.isdigit() else 0
-        elif name == b"transfer-encoding":
-            chunked = True
-    return host, forwarded_for, length, chunked
+def _client_gone(ex: Exchange, conn_info: ConnectionInfo) -> None:
+    """The body never completed: 408 when client_body_timeout closed the connection (the protocol answered
+    the client), 499 (nginx's code) when the client went away by itself."""
+    if conn_info.timed_out:
+        ex.status, ex.error = 408, "client_body_timeout: the request body stalled"
+    else:
+        ex.status = 499
 
 
 REPLAY_LIMIT = 64 * 1024  # request bodies up to this size are kept until the origin answers, for one retry

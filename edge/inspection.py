@@ -10,21 +10,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from edge.exchange import ConnectionInfo
+from edge.exchange import ConnectionInfo, Exchange
 from edge.waf import RequestView
 
 
-def request_view(scope: dict[str, Any], host: str, client_ip: str, conn: ConnectionInfo) -> RequestView:
-    target = scope["raw_path"] or scope["path"].encode()
-    if scope["query_string"]:
-        target = target + b"?" + scope["query_string"]
+def request_view(scope: dict[str, Any], ex: Exchange, conn: ConnectionInfo) -> RequestView:
+    target = ex.target.decode("latin-1")
     return RequestView(
         method=scope["method"],
-        target=target.decode("latin-1"),
+        target=target,
+        raw_target=target if ex.raw_target is ex.target else ex.raw_target.decode("latin-1"),
         version="HTTP/" + scope["http_version"],
-        host=host,
+        host=ex.host,
         headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]],
-        client_ip=client_ip,
+        client_ip=ex.client_ip,
         scheme="https",
         sni=conn.sni,
         tls_version=conn.tls_version,

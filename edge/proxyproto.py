@@ -90,9 +90,15 @@ class ProxyThenTls(asyncio.BufferedProtocol):
     """
 
     def __init__(
-        self, make_http: Callable[[], Any], context: ssl.SSLContext, is_trusted: Callable[[str], bool]
+        self,
+        make_http: Callable[[], Any],
+        context: ssl.SSLContext,
+        is_trusted: Callable[[str], bool],
+        *,
+        handshake_timeout: float = 10.0,
     ) -> None:
         self.make_http = make_http
+        self.handshake_timeout = handshake_timeout
         self.context = context
         self.is_trusted = is_trusted
         self.transport: asyncio.Transport | None = None
@@ -161,7 +167,7 @@ class ProxyThenTls(asyncio.BufferedProtocol):
         holder = _Holding()
         try:
             tls = await loop.start_tls(
-                self.transport, holder, self.context, server_side=True, ssl_handshake_timeout=10.0
+                self.transport, holder, self.context, server_side=True, ssl_handshake_timeout=self.handshake_timeout
             )
         except (OSError, ssl.SSLError, ConnectionError, TimeoutError, RuntimeError) as exc:
             log.debug("TLS handshake failed: %r", exc)

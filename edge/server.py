@@ -20,13 +20,11 @@ import time
 from typing import Any
 
 import uvicorn
-from cryptography import x509
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from edge.admin import build_admin
 from edge.config import Config, Listen
-from edge.exchange import ConnectionInfo
 from edge.gateway import Gateway
+from edge.protocol import Connections, EdgeHttpProtocol, protocol_class
 from edge.proxyproto import ProxyThenTls
 from edge.redirect import HttpsRedirect
 from edge.reload import Reloader
@@ -37,106 +35,47 @@ from edge.tls.sni import CertStateRef, base_context, load_cert_state
 log = logging.getLogger("edge")
 
 
-MAX_REQUEST_HEAD = 64 * 1024  # request line + headers; nginx's large_client_header_buffers default is 4 x 8k
-
-
-class EdgeHttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol plus what the ASGI scope lacks (the TLS server name, version and peer)
-    and a bound on the request head, which httptools would otherwise buffer without limit."""
-
-    edge_info: ConnectionInfo
-    edge_in_head = True
-    edge_head_bytes = 0
-    edge_events = 0  # heads and messages completed so far: a chunk without one lies inside a single part
-    edge_rejected = False
-
-    def data_received(self, data: bytes) -> None:
-        if self.edge_rejected:
-            return
-        events = self.edge_events
-        super().data_received(data)
-        if self.edge_in_head and self.edge_events == events and self.parser is not None:
-            # The whole chunk went into a request head that is still not complete.
-            self.edge_head_bytes += len(data)
-            if self.edge_head_bytes > MAX_REQUEST_HEAD:
-                self.edge_reject_head()
-
-    def on_headers_complete(self) -> None:
-        self.edge_in_head = False
-        self.edge_head_bytes = 0
-        self.edge_events += 1
-        super().on_headers_complete()
-
-    def on_message_complete(self) -> None:
-        super().on_message_complete()
-        self.edge_in_head = True
-        self.edge_events += 1
-
-    def edge_reject_head(self) -> None:
-        """431 and close: the client sent more head than any sane request needs."""
-        self.edge_rejected = True
-        body = b"431 Request Header Fields Too Large\n"
-        self.transport.write(
-            b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: text/plain\r\n"
-            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
-        )
-        self.transport.close()
-
-    edge_proxied: tuple[str, int] | None = None
-
-    def set_proxied_client(self, address: str, port: int) -> None:
-        """The client address a trusted proxy announced in a PROXY header (see proxyproto.py)."""
-        self.edge_proxied = (address, port)
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        if self.edge_proxied is not None:
-            self.client = self.edge_proxied
-        info = ConnectionInfo(transport=transport)
-        ssl_object = transport.get_extra_info("ssl_object")
-        if ssl_object is not None:
-            info.sni = getattr(ssl_object, "edge_sni", None)
-            info.tls_version = ssl_object.version()
-            der = ssl_object.getpeercert(binary_form=True)
-            if der:
-                info.client_cert = x509.load_der_x509_certificate(der)
-                info.client_subject = info.client_cert.subject.rfc4514_string()
-        self.edge_info = info
-        self.edge_extensions: dict[str, object] = {
-            "edge": info,
-            "tls": {"server_name": info.sni, "tls_version": info.tls_version, "client_subject": info.client_subject},
-        }
-
-    def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.scope["extensions"] = self.edge_extensions  # type: ignore[typeddict-item]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if hasattr(self, "edge_info"):
-            self.edge_info.closed = True
-        super().connection_lost(exc)
-
-    def shutdown(self) -> None:
-        """On stop, idle keep-alive connections go at once: a TLS close waits for the client's close_notify,
-        which an idle client never sends, and that would hold the stop for the whole grace period."""
-        if self.cycle is None or self.cycle.response_complete:
-            self.transport.abort()
-        else:
-            super().shutdown()
-
-
-def _proxied_https(context: ssl.SSLContext, runtime: Runtime) -> type[ProxyThenTls]:
+def _proxied_https(context: ssl.SSLContext, runtime: Runtime, http: type[EdgeHttpProtocol]) -> type[ProxyThenTls]:
     """The protocol class uvicorn instantiates per connection when PROXY headers may come first."""
+    handshake_timeout = runtime.state.config.server.client_header_timeout
 
     class ProxiedHttps(ProxyThenTls):
         def __init__(self, **uvicorn_kwargs: Any) -> None:
             super().__init__(
-                lambda: EdgeHttpProtocol(**uvicorn_kwargs),
+                lambda: http(**uvicorn_kwargs),
                 context,
                 lambda peer: runtime.state.clients.is_trusted(peer),
+                handshake_timeout=handshake_timeout,
             )
 
     return ProxiedHttps
+
+
+class EdgeServer(uvicorn.Server):
+    """uvicorn's server on sockets edge bound, with the TLS handshake bounded by `client_header_timeout`
+    (asyncio's default is 60 s, and uvicorn offers no setting for it)."""
+
+    def __init__(self, config: uvicorn.Config, handshake_timeout: float) -> None:
+        super().__init__(config)
+        self.handshake_timeout = handshake_timeout
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        config = self.config
+        config.load()
+        self.lifespan = config.lifespan_class(config)
+        loop = asyncio.get_running_loop()
+
+        def create_protocol(_loop: asyncio.AbstractEventLoop | None = None) -> asyncio.Protocol:
+            return config.http_protocol_class(  # type: ignore[call-arg]
+                config=config, server_state=self.server_state, app_state=self.lifespan.state, _loop=_loop
+            )
+
+        extra: dict[str, Any] = {"ssl_handshake_timeout": self.handshake_timeout} if config.ssl else {}
+        self.servers = [
+            await loop.create_server(create_protocol, sock=sock, ssl=config.ssl, backlog=config.backlog, **extra)
+            for sock in sockets or []
+        ]
+        self.started = True
 
 
 def bind(listen: Listen) -> socket.socket:
@@ -177,7 +116,10 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
                 config.server.workers,
                 config.server.workers,
             )
+    connections = Connections(runtime)
+    http_protocol = protocol_class(connections)
     common: dict[str, Any] = {
+        "http": http_protocol,
         "lifespan": "off",
         "access_log": False,
         "server_header": False,
@@ -185,38 +127,30 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         "log_level": "warning",
         "timeout_graceful_shutdown": config.server.grace,
         "ws": "none",
-        "timeout_keep_alive": 75,
         "proxy_headers": False,  # X-Forwarded-For is trusted only from server.trusted_proxies, by edge itself
     }
     if config.server.proxy_protocol:
         # Plain TCP first: a trusted proxy may prefix the connection with a PROXY header before TLS.
-        protocol: Any = _proxied_https(base_context(config, certs), runtime)
-        https = uvicorn.Config(Gateway(runtime), http=protocol, **common)
+        protocol: Any = _proxied_https(base_context(config, certs), runtime, http_protocol)
+        https = uvicorn.Config(Gateway(runtime), **{**common, "http": protocol})
     else:
         https = uvicorn.Config(
-            Gateway(runtime),
-            http=EdgeHttpProtocol,
-            ssl_context_factory=lambda _cfg, _default: base_context(config, certs),
-            **common,
+            Gateway(runtime), ssl_context_factory=lambda _cfg, _default: base_context(config, certs), **common
         )
-    servers = [(uvicorn.Server(https), listeners.https)]
+    handshake = config.server.client_header_timeout
+    servers = [(EdgeServer(https, handshake), listeners.https)]
     if listeners.http is not None:
-        servers.append(
-            (uvicorn.Server(uvicorn.Config(HttpsRedirect(runtime), http="httptools", **common)), listeners.http)
-        )
+        servers.append((EdgeServer(uvicorn.Config(HttpsRedirect(runtime), **common), handshake), listeners.http))
     if listeners.admin is not None and worker == 0:
-        servers.append(
-            (uvicorn.Server(uvicorn.Config(build_admin(runtime), http="httptools", **common)), listeners.admin)
-        )
+        servers.append((EdgeServer(uvicorn.Config(build_admin(runtime), **common), handshake), listeners.admin))
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     runtime.log.start_flusher()
+    connections.start()
     reloader.start()
     for server, sock in servers:
-        server.config.load()
-        server.lifespan = server.config.lifespan_class(server.config)
         await server.startup(sockets=[sock])
     if worker == 0:
         where = ", ".join(f"{name}={listen}" for name, listen in _listens(config))
@@ -227,6 +161,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         server.should_exit = True
     await reloader.stop()
     await asyncio.gather(*(server.shutdown(sockets=[sock]) for server, sock in servers))
+    connections.stop()
     runtime.state.sites.close()
     runtime.log.stop()
 

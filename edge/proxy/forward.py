@@ -22,9 +22,15 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
+# The framing and routing of the forwarded request are edge's own: the client's copies never pass.
+_FRAMING = frozenset({b"host", b"content-length", b"transfer-encoding"})
 # Headers a client must never be able to set for the origin: the gateway alone speaks them.
-_ALWAYS_STRIPPED = frozenset({b"x-client-cert-subject", b"edge-origin-auth", b"x-real-ip"})
+_EDGE_OWNED = frozenset({b"x-client-cert-subject", b"edge-origin-auth", b"x-real-ip", b"edge-request-id"})
 _FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"})
+# What `Connection` can never name away (RFC 9110 section 7.6.1 lets a sender mark any header hop-by-hop; a
+# client that marks Content-Length or Host would make the origin frame or route another request than the one
+# judged), and whose underscore spellings are dropped (CGI stacks read X_Forwarded_For as X-Forwarded-For).
+PROTECTED = _FRAMING | _EDGE_OWNED | _FORWARDING
 _DROP_FROM_ORIGIN = HOP_BY_HOP | {b"server", b"x-powered-by", b"strict-transport-security", b"edge-request-id"}
 _REWRITTEN = frozenset({b"location", b"content-location", b"refresh"})
 
@@ -33,11 +39,12 @@ def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[byte
     tokens: set[bytes] = set()
     for name, value in headers:
         if name == b"connection":
-            tokens.update(t.strip().lower() for t in value.split(b","))
+            tokens.update(t.strip(b" \t").lower() for t in value.split(b","))
     return frozenset(tokens)
 
 
-_DROP_TRUSTED = HOP_BY_HOP | _ALWAYS_STRIPPED
+# `expect`: uvicorn already answered 100-continue, and the whole body follows the head anyway.
+_DROP_TRUSTED = HOP_BY_HOP | _FRAMING | _EDGE_OWNED | {b"expect"}
 _DROP_UNTRUSTED = _DROP_TRUSTED | _FORWARDING
 _CONNECTION_KNOWN = HOP_BY_HOP | {b"close", b""}
 _CONNECTION_PLAIN = frozenset({b"keep-alive", b"close", b"upgrade"})
@@ -51,18 +58,20 @@ def request_head(
     client_ip: str,
     trusted_peer: bool,
     host: bytes,
+    length: int | None,
     chunked: bool,
     extra: Iterable[tuple[bytes, bytes]] = (),
     _drop: frozenset[bytes] | None = None,
 ) -> bytes:
     """The request head edge sends to an origin.
 
-    `headers` are the client's (lower-case names). The body framing is edge's own: `chunked` when the
-    client's body had no Content-Length (uvicorn de-chunked it), else the client's Content-Length stays.
+    `headers` are the client's (lower-case names). Host and the body framing are edge's own, stated once
+    from what edge parsed (`framing.py`): `host`, then `content-length: length` or `transfer-encoding:
+    chunked` (uvicorn de-chunked the client's body; edge chunks it anew); never the client's spelling.
     Runs once per request, so it is one pass over the headers with precomputed sets.
     """
     drop = _drop or (_DROP_TRUSTED if trusted_peer else _DROP_UNTRUSTED)
-    lines = [b"%s %s HTTP/1.1\r\n" % (method.encode("ascii"), target)]
+    lines = [b"%s %s HTTP/1.1\r\nhost: %s\r\n" % (method.encode("ascii"), target, host)]
     append = lines.append
     prior_xff = b""
     prior_fwd = b""
@@ -76,8 +85,15 @@ def request_head(
             prior_xff = prior_xff + b", " + value if prior_xff else value
         elif name == b"forwarded":
             prior_fwd = prior_fwd + b", " + value if prior_fwd else value
-        elif name != b"x-forwarded-proto" and name != b"x-forwarded-host":
+        elif (
+            name == b"x-forwarded-proto"
+            or name == b"x-forwarded-host"
+            or (b"_" in name and name.replace(b"_", b"-") in PROTECTED)
+        ):
+            continue
+        else:
             append(b"%s: %s\r\n" % (name, value))
+    named = named - PROTECTED
     if named and not named <= drop | _CONNECTION_KNOWN:
         # Headers named in Connection are hop-by-hop too (RFC 9110 section 7.6.1): rare, so a second pass.
         return request_head(
@@ -87,6 +103,7 @@ def request_head(
             client_ip=client_ip,
             trusted_peer=trusted_peer,
             host=host,
+            length=length,
             chunked=chunked,
             extra=extra,
             _drop=drop | named,
@@ -100,6 +117,8 @@ def request_head(
     )
     if chunked:
         append(b"transfer-encoding: chunked\r\n")
+    elif length is not None:
+        append(b"content-length: %d\r\n" % length)
     for name, value in extra:
         append(b"%s: %s\r\n" % (name, value))
     append(b"\r\n")

@@ -76,6 +76,18 @@ def _query(view: RequestView) -> str:
     return view.target.partition("?")[2]
 
 
+def _raw(view: RequestView) -> str:
+    return view.raw_target or view.target
+
+
+def _raw_path(view: RequestView) -> str:
+    return _raw(view).partition("?")[0]
+
+
+def _raw_query(view: RequestView) -> str:
+    return _raw(view).partition("?")[2]
+
+
 def _ip(view: RequestView) -> object:
     try:
         addr = ipaddress.ip_address(view.client_ip.strip("[]"))
@@ -126,6 +138,9 @@ _SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
     ("http.request.uri", STR, "head", _view(lambda v: v.target), ("target",)),
     ("http.request.uri.path", STR, "head", _view(_path), ("target",)),
     ("http.request.uri.query", STR, "head", _view(_query), ("target",)),
+    ("raw.http.request.uri", STR, "head", _view(_raw), ("raw_target", "target")),
+    ("raw.http.request.uri.path", STR, "head", _view(_raw_path), ("raw_target", "target")),
+    ("raw.http.request.uri.query", STR, "head", _view(_raw_query), ("raw_target", "target")),
     ("http.request.uri.args", STR_MAP, "head", _map_of(_args), ("target",)),
     ("http.request.uri.args.names", STR_ARRAY, "head", _names_of(_args), ("target",)),
     ("http.request.uri.args.values", STR_ARRAY, "head", _values_of(_args), ("target",)),
@@ -163,6 +178,7 @@ INPUTS: dict[str, Callable[[RequestView], Any]] = {
     "method": lambda v: v.method,
     "version": lambda v: v.version,
     "target": lambda v: v.target,
+    "raw_target": lambda v: v.raw_target,
     "host": lambda v: v.host,
     "scheme": lambda v: v.scheme,
     "headers": lambda v: tuple(v.headers),

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from edge.urlnorm import BadPath, normalize_target
+
 
 @dataclass(slots=True)
 class RequestView:
     """One request as the WAF sees it.
 
-    `target` is path + "?" + query exactly as received (percent-encoded); `host` is lower-case without port;
+    `target` is the normalised path + "?" + query (see `edge/urlnorm.py`), `raw_target` the target exactly as
+    received (empty: the same as `target`); `host` is lower-case without port;
     `headers` has lower-case names, in order, duplicates kept; `client_ip` is the resolved client address
     (parsed lazily; unparsable means `ip.src` is missing). `body` is None until the body phase, then the first
     `waf.max_body` bytes, with `body_size` the declared or read size and `body_truncated` set when cut.
@@ -30,6 +33,7 @@ class RequestView:
     sni: str | None = None
     tls_version: str | None = None
     client_subject: str = ""
+    raw_target: str = ""
     body: bytes | None = None
     body_size: int = 0
     body_truncated: bool = False
@@ -72,10 +76,15 @@ class RequestView:
         if data is not None and not any(k == "content-length" for k, _ in pairs):
             pairs.append(("content-length", str(len(data))))
         host = next((v for k, v in pairs if k == "host"), "localhost")
+        try:
+            normal = normalize_target(target.encode("latin-1")).decode("latin-1")
+        except (BadPath, UnicodeEncodeError):
+            normal = target  # the gateway answers such a target with 400 before any rule runs
         host = host.lower().rsplit(":", 1)[0] if not host.endswith("]") else host.lower()
         return cls(
             method=method,
-            target=target,
+            target=normal,
+            raw_target=target,
             version=version,
             host=host,
             headers=pairs,

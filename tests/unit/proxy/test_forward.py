@@ -15,6 +15,7 @@ def head_lines(headers: list[tuple[bytes, bytes]], **kwargs: object) -> list[byt
         "trusted_peer": False,
         "host": b"shop.test",
         "chunked": False,
+        "length": None,
     }
     options.update(kwargs)
     return request_head("GET", b"/a?b=%20", headers, **options).split(b"\r\n")  # type: ignore[arg-type]
@@ -127,3 +128,89 @@ def test_default_port_origin_is_recognised_without_port() -> None:
     authorities = origin_authorities("https", "app.internal", 443)
     assert rewrite_origin_url(b"https://app.internal/x", authorities, b"shop.test") == b"https://shop.test/x"
     assert rewrite_origin_url(b"https://app.internal:443/x", authorities, b"shop.test") == b"https://shop.test/x"
+
+
+@pytest.mark.parametrize(
+    "named",
+    [
+        b"content-length",
+        b"host",
+        b"transfer-encoding",
+        b"x-forwarded-for",
+        b"x-forwarded-host",
+        b"forwarded",
+        b"x-forwarded-proto",
+        b"edge-origin-auth",
+        b"x-client-cert-subject",
+        b"Content-Length",
+        b" host ",
+    ],
+)
+def test_connection_cannot_name_away_framing_or_edge_headers(named: bytes) -> None:
+    extra = [(b"edge-origin-auth", b"t=1,sig=00")]
+    head = request_head(
+        "POST",
+        b"/",
+        [*BASE, (b"content-length", b"5"), (b"connection", b"close, " + named)],
+        client_ip="198.51.100.7",
+        trusted_peer=False,
+        host=b"shop.test",
+        length=5,
+        chunked=False,
+        extra=extra,
+    )
+    lines = head.split(b"\r\n")
+    for expected in (
+        b"host: shop.test",
+        b"content-length: 5",
+        b"x-forwarded-for: 198.51.100.7",
+        b"x-forwarded-host: shop.test",
+        b"edge-origin-auth: t=1,sig=00",
+        b"x-forwarded-proto: https",
+    ):
+        assert lines.count(expected) == 1, (named, expected)
+
+
+def test_framing_is_edges_own_never_the_clients_spelling() -> None:
+    headers = [(b"host", b"shop.test"), (b"content-length", b"45 "), (b"transfer-encoding", b"chunked")]
+    lines = head_lines(headers, length=45)
+    assert b"content-length: 45" in lines
+    assert b"content-length: 45 " not in lines
+    assert not any(line.startswith(b"transfer-encoding") for line in lines)
+    chunked = head_lines([(b"host", b"shop.test"), (b"content-length", b"9")], chunked=True)
+    assert b"transfer-encoding: chunked" in chunked
+    assert not any(line.startswith(b"content-length") for line in chunked)
+    assert [line for line in chunked if line.startswith(b"host")] == [b"host: shop.test"]
+
+
+def test_host_is_stated_once_from_the_validated_host() -> None:
+    lines = head_lines([(b"host", b"other.test"), (b"accept", b"*/*")], host=b"shop.test")
+    assert [line for line in lines if line.startswith(b"host")] == [b"host: shop.test"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        b"x_forwarded_for",
+        b"x-forwarded_for",
+        b"x_forwarded_host",
+        b"x_forwarded_proto",
+        b"edge_origin_auth",
+        b"x_client_cert_subject",
+        b"x_real_ip",
+        b"content_length",
+        b"transfer_encoding",
+    ],
+)
+def test_underscore_twins_of_protected_headers_are_dropped(name: bytes) -> None:
+    lines = head_lines([*BASE, (name, b"forged")], trusted_peer=True)
+    assert not any(line.startswith(name) for line in lines)
+    assert not any(b"forged" in line for line in lines)
+
+
+def test_ordinary_underscore_headers_pass() -> None:
+    assert b"x_custom: 1" in head_lines([*BASE, (b"x_custom", b"1")])
+
+
+def test_expect_is_not_forwarded() -> None:
+    assert not any(line.startswith(b"expect") for line in head_lines([*BASE, (b"expect", b"100-continue")]))
