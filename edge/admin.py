@@ -2,11 +2,17 @@
 
 Off the hot path, so it is an ordinary Starlette app. When `server.admin_token_env` names a variable,
 every endpoint but /healthz requires `Authorization: Bearer <token>` (compared in constant time).
+
+Only requests whose Host is the listener's own address, `localhost` or a loopback address are answered
+(421 otherwise): a web page a browser loads from an attacker's site can resolve its own name to 127.0.0.1
+(DNS rebinding) and read `/status` or `/metrics` from the operator's machine, but it cannot send a Host
+that names the loopback address.
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import time
 from typing import Any
@@ -18,9 +24,10 @@ from starlette.routing import Route
 
 from edge import __version__
 from edge.runtime import Runtime
+from edge.sites import host_from_header
 
 
-def build_admin(runtime: Runtime) -> Starlette:
+def build_admin(runtime: Runtime) -> AdminHostGuard:
     config = runtime.state.config
     token_env = config.server.admin_token_env
     token = os.environ.get(token_env, "") if token_env else ""
@@ -106,7 +113,7 @@ def build_admin(runtime: Runtime) -> Starlette:
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/status", guarded(status)),
@@ -115,3 +122,32 @@ def build_admin(runtime: Runtime) -> Starlette:
             Route("/metrics", guarded(metrics)),
         ]
     )
+    listen = config.server.admin
+    return AdminHostGuard(app, own_host=listen.host.lower() if listen else "localhost")
+
+
+class AdminHostGuard:
+    """421 for a Host that is not the admin listener's own address, `localhost` or a loopback address."""
+
+    def __init__(self, app: Any, *, own_host: str) -> None:
+        self.app = app
+        self.own_host = own_host
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+            if not self.allowed(host_from_header(host)):
+                body = b"421 Misdirected Request\nThe admin API answers only to its own address or localhost.\n"
+                headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 421, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+    def allowed(self, host: str) -> bool:
+        if host in ("localhost", self.own_host):
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False

@@ -33,7 +33,7 @@ from edge.rules import RulesState
 from edge.runtime import ConfigState, Runtime
 from edge.sites import host_from_header
 from edge.urlnorm import BadPath, normalize_path
-from edge.waf import RequestView, WafState, evaluate, match_ratelimits
+from edge.waf import RequestView, Verdict, WafState, evaluate, match_ratelimits
 
 Scope = dict[str, Any]
 Receive = Any
@@ -180,8 +180,11 @@ class Gateway:
 
     def waf_phase(self, ex: Exchange, rules: RulesState, view: RequestView, waf: WafState, phase: str) -> int | None:
         """Evaluate the rules of one phase; the block status, or None to go on (`ex.needs_body` after head)."""
+        return self.waf_verdict(ex, self._evaluate(rules, view, waf, phase))
+
+    def _evaluate(self, rules: RulesState, view: RequestView, waf: WafState, phase: str) -> Verdict:
         settings = self.runtime.state.config.waf
-        verdict = evaluate(
+        return evaluate(
             rules.ruleset,
             view,
             phase="head" if phase == "head" else "body",
@@ -190,6 +193,9 @@ class Gateway:
             paranoia=settings.paranoia,
             threshold=settings.anomaly_threshold,
         )
+
+    def waf_verdict(self, ex: Exchange, verdict: Verdict) -> int | None:
+        """Record a verdict on the exchange; its block status, or None to go on."""
         ex.needs_body = verdict.needs_body
         if verdict.matches or verdict.would_block:
             ex.waf = {
@@ -226,7 +232,13 @@ class Gateway:
             return 413
         ex.body_prefix = prefix
         attach_body(view, prefix, limit, ex.body_length)
-        return self.waf_phase(ex, rules, view, waf, "body")
+        if len(prefix.data) < INSPECT_IN_THREAD:
+            return self.waf_phase(ex, rules, view, waf, "body")
+        # A big body costs milliseconds to inspect: in the worker's inspection thread, so that the event loop
+        # keeps serving other clients meanwhile (Python switches threads every few ms even in pure Python).
+        loop = asyncio.get_running_loop()
+        verdict = await loop.run_in_executor(self.runtime.inspector, self._evaluate, rules, view, waf, "body")
+        return self.waf_verdict(ex, verdict)
 
     async def forward_phase(
         self,
@@ -276,9 +288,11 @@ class Gateway:
         """Send the request and wait for the response head, failing over where that is safe.
 
         An origin that refuses the connection never saw the request, so the next origin is tried (like
-        nginx's `proxy_next_upstream error`); a reused keep-alive connection that the origin had closed is
-        retried once on a fresh connection, with the request body when it was small enough to keep
-        (REPLAY_LIMIT). Anything else is the caller's 502/504.
+        nginx's `proxy_next_upstream error`). A reused keep-alive connection that the origin closed without
+        a byte of answer is retried once on a fresh connection (with the body when it was small enough to
+        keep, REPLAY_LIMIT), but only when the request cannot have been processed: nothing of it was
+        written, or its method is idempotent (RFC 9110 section 9.2.2; nginx's `non_idempotent` default, Go's
+        transport). A POST the origin may have acted on is never sent twice. Anything else is a 502/504.
         """
         site = ex.site
         assert site is not None
@@ -294,8 +308,8 @@ class Gateway:
                 except UpstreamError as exc:
                     last_error = exc
                     break
-                conn.start(head, no_body=ex.method == "HEAD")
                 try:
+                    conn.start(head, no_body=ex.method == "HEAD")
                     if replay is not None:
                         conn.write(replay)
                     elif has_body:
@@ -304,10 +318,14 @@ class Gateway:
                     return conn, status, raw_headers
                 except UpstreamError as exc:
                     conn.release()
-                    # A reused keep-alive connection that the origin had closed gave no byte of an answer:
-                    # the origin never took the request, so it goes again on a fresh connection (with its
-                    # body when that was small enough to keep), as Go's and nginx's transports do.
-                    if attempt == 0 and not fresh and not exc.sent and (not has_body or replay is not None):
+                    # A reused keep-alive connection that the origin closed without a byte of answer: again on
+                    # a fresh one when the request cannot have been acted on (see the docstring).
+                    if (
+                        attempt == 0
+                        and not fresh
+                        and not exc.sent
+                        and (not exc.written or (ex.method in IDEMPOTENT and (not has_body or replay is not None)))
+                    ):
                         continue
                     raise
                 except (BodyTooLarge, ClientGone):
@@ -334,7 +352,11 @@ class Gateway:
         if site.hsts:
             extra.append((b"strict-transport-security", site.hsts))
         headers = response_headers(
-            raw_headers, origin_authorities=site.origin_authorities, public_host=host, extra=extra
+            raw_headers,
+            origin_authorities=site.origin_authorities,
+            public_host=host,
+            extra=extra,
+            origin_hosts=site.origin_hosts,
         )
         ex.status = status
         read_timeout = site.config.read_timeout
@@ -389,6 +411,8 @@ def _client_gone(ex: Exchange, conn_info: ConnectionInfo) -> None:
         ex.status = 499
 
 
+INSPECT_IN_THREAD = 64 * 1024  # bodies from this size are inspected off the event loop
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 REPLAY_LIMIT = 64 * 1024  # request bodies up to this size are kept until the origin answers, for one retry
 
 

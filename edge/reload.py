@@ -81,7 +81,7 @@ class Reloader:
             config.tls.key_password_env,
         ):
             await self.reload_certs()
-        if old.waf.rules != config.waf.rules:
+        if (old.waf.rules, old.waf.paranoia) != (config.waf.rules, config.waf.paranoia):
             await self.reload_rules()
 
     def start(self) -> None:
@@ -106,7 +106,8 @@ class Reloader:
 
     async def reload_rules(self) -> None:
         """Swap in the rules folder only when every file loads and every embedded test passes."""
-        state, problems = await asyncio.to_thread(load_rules, self.runtime.state.config.waf.rules)
+        waf = self.runtime.state.config.waf
+        state, problems = await asyncio.to_thread(load_rules, waf.rules, waf.paranoia)
         if state is None:
             for problem in problems:
                 log.error("rules not reloaded, the last good set stays: %s", problem)

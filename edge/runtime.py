@@ -9,6 +9,7 @@ replaces a good snapshot: it is recorded in `reloads` for `/status`, the log and
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from edge.clients import ClientResolver
@@ -79,6 +80,8 @@ class Runtime:
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
+        # One thread per worker inspects big request bodies: one at a time, off the event loop (gateway.py).
+        self.inspector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-inspect")
 
     def swap_config(self, config: Config) -> None:
         """Publish a new config snapshot; the old origin pools close their idle connections and retire."""

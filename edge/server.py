@@ -164,6 +164,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     connections.stop()
     runtime.state.sites.close()
     runtime.log.stop()
+    runtime.inspector.shutdown(wait=False, cancel_futures=True)
 
 
 def _listens(config: Config) -> list[tuple[str, Listen]]:
@@ -189,7 +190,7 @@ def _run_loop(config: Config, listeners: Listeners, rules: RulesState, worker: i
 def run(config: Config) -> int:
     """`edge run`: serve until SIGINT/SIGTERM; 0 on a clean stop."""
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    rules, problems = load_rules(config.waf.rules)
+    rules, problems = load_rules(config.waf.rules, config.waf.paranoia)
     if rules is None:
         for problem in problems:
             print(problem, file=sys.stderr)

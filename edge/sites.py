@@ -24,6 +24,7 @@ class Site:
     pools: tuple[Pool, ...]
     balancer: Balancer
     origin_authorities: frozenset[bytes]
+    origin_hosts: frozenset[bytes]  # the origins' host names and addresses, for Set-Cookie Domain
     hsts: bytes
     client_cas: tuple[x509.Certificate, ...] = ()
 
@@ -41,6 +42,7 @@ class Site:
             pools=pools,
             balancer=BALANCERS[config.balance](pools),
             origin_authorities=authorities,
+            origin_hosts=frozenset(origin.host.lower().encode("idna") for origin in config.origins),
             hsts=config.hsts.encode("latin-1"),
             client_cas=_load_cas(config.client_ca) if config.client_ca else (),
         )

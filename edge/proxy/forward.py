@@ -135,8 +135,13 @@ def response_headers(
     origin_authorities: frozenset[bytes],
     public_host: bytes,
     extra: list[tuple[bytes, bytes]],
+    origin_hosts: frozenset[bytes] = frozenset(),
 ) -> list[tuple[bytes, bytes]]:
-    """The origin's response headers as a client may see them, with edge's own `extra` headers appended."""
+    """The origin's response headers as a client may see them, with edge's own `extra` headers appended.
+
+    URLs naming an origin (Location, Content-Location, Refresh, every `<...>` of Link, also protocol-relative
+    `//origin:port/`) are rewritten to the public host; a Set-Cookie whose Domain is an origin's address
+    loses that attribute (the browser then scopes it to the public host), so the address never leaks."""
     drop = _DROP_FROM_ORIGIN
     out: list[tuple[bytes, bytes]] = []
     connection: list[tuple[bytes, bytes]] = []
@@ -148,6 +153,10 @@ def response_headers(
             continue
         if lower in _REWRITTEN:
             value = rewrite_origin_url(value, origin_authorities, public_host)
+        elif lower == b"link" and b"<" in value:
+            value = _rewrite_link(value, origin_authorities, public_host)
+        elif lower == b"set-cookie" and origin_hosts and b"domain" in value.lower():
+            value = _drop_origin_domain(value, origin_hosts)
         out.append((lower, value))
     if connection:
         tokens = _connection_tokens(connection)
@@ -168,9 +177,12 @@ def rewrite_origin_url(value: bytes, origin_authorities: frozenset[bytes], publi
     marker = lower.find(b"url=")
     if marker != -1 and not lower.startswith((b"http://", b"https://")):
         prefix, url = value[: marker + 4], value[marker + 4 :]
-    scheme_end = url.find(b"://")
-    if scheme_end == -1 or url[:scheme_end].lower() not in (b"http", b"https"):
-        return value
+    if url.startswith(b"//"):  # protocol-relative: the client keeps its scheme (https)
+        scheme_end = -1
+    else:
+        scheme_end = url.find(b"://")
+        if scheme_end == -1 or url[:scheme_end].lower() not in (b"http", b"https"):
+            return value
     rest = url[scheme_end + 3 :]
     cut = len(rest)
     for sep in (b"/", b"?", b"#"):
@@ -180,7 +192,29 @@ def rewrite_origin_url(value: bytes, origin_authorities: frozenset[bytes], publi
     authority = rest[:cut].lower()
     if authority.rpartition(b"@")[2] not in origin_authorities:
         return value
-    return prefix + b"https://" + public_host + rest[cut:]
+    return prefix + (b"https://" if scheme_end != -1 else b"//") + public_host + rest[cut:]
+
+
+def _rewrite_link(value: bytes, origin_authorities: frozenset[bytes], public_host: bytes) -> bytes:
+    """Every `<URL>` of a Link header (RFC 8288) through `rewrite_origin_url`."""
+    parts = value.split(b"<")
+    for index in range(1, len(parts)):
+        url, close, tail = parts[index].partition(b">")
+        if close:
+            parts[index] = rewrite_origin_url(url, origin_authorities, public_host) + close + tail
+    return b"<".join(parts)
+
+
+def _drop_origin_domain(value: bytes, origin_hosts: frozenset[bytes]) -> bytes:
+    """A Set-Cookie without its `Domain=` attribute when that names an origin (RFC 6265 section 5.2.3)."""
+    attributes = value.split(b";")
+    kept = [attributes[0]]
+    for attribute in attributes[1:]:
+        name, _, domain = attribute.partition(b"=")
+        if name.strip().lower() == b"domain" and domain.strip().lstrip(b".").lower() in origin_hosts:
+            continue
+        kept.append(attribute)
+    return b";".join(kept)
 
 
 def origin_authorities(scheme: str, host: str, port: int) -> frozenset[bytes]:

@@ -27,11 +27,15 @@ _MAX_IDLE = 256  # idle keep-alive connections kept per origin
 
 
 class UpstreamError(Exception):
-    """The origin could not be reached or broke the exchange; `sent` tells whether it may have seen the request."""
+    """The origin could not be reached or broke the exchange.
 
-    def __init__(self, message: str, *, sent: bool = True) -> None:
+    `sent`: the origin sent some byte of an answer; `written`: some byte of the request went out (a request
+    never written can go again whatever its method; one written, only when it is idempotent)."""
+
+    def __init__(self, message: str, *, sent: bool = True, written: bool = True) -> None:
         super().__init__(message)
         self.sent = sent
+        self.written = written
 
 
 class UpstreamTimeout(UpstreamError):
@@ -54,6 +58,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.complete = False
         self.no_body = False
         self.received_any = False
+        self.unsolicited = False  # the origin sent bytes after a complete response: never reused
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
         self.reading_paused = False
@@ -79,6 +84,11 @@ class UpstreamConnection(asyncio.Protocol):
             self.drain_waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self.complete:
+            # Bytes after a complete response (or while idle in the pool) belong to no request: an origin
+            # that sends them is out of step, and the next request on this connection would read them.
+            self._unsolicited()
+            return
         self.received_any = True
         try:
             self.parser.feed_data(data)
@@ -101,10 +111,17 @@ class UpstreamConnection(asyncio.Protocol):
 
     # --- httptools callbacks -----------------------------------------------------------------------------------
 
+    def on_message_begin(self) -> None:
+        if self.complete:  # a second response in the same read as the first one's end
+            self._unsolicited()
+
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
+        if not self.unsolicited:
+            self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        if self.unsolicited:
+            return
         status = self.parser.get_status_code()
         if 100 <= status < 200 and status != 101:
             self.headers = []  # interim response (100 Continue, 103 Early Hints): wait for the final one
@@ -117,7 +134,7 @@ class UpstreamConnection(asyncio.Protocol):
         self._wake()
 
     def on_body(self, body: bytes) -> None:
-        if self.complete:
+        if self.complete or self.unsolicited:
             return
         self.chunks.append(body)
         self.buffered += len(body)
@@ -130,6 +147,12 @@ class UpstreamConnection(asyncio.Protocol):
         if self.head_done and not self.complete:
             self._finish()
             self._wake()
+
+    def _unsolicited(self) -> None:
+        self.unsolicited = True
+        self.keep_alive = False
+        if self.transport is not None and not self.closed:
+            self.transport.close()
 
     # --- exchange API ----------------------------------------------------------------------------------------
 
@@ -164,6 +187,8 @@ class UpstreamConnection(asyncio.Protocol):
         self.received_any = False
         self.error = None
         assert self.transport is not None
+        if self.closed or self.transport.is_closing():
+            raise UpstreamError("origin closed the kept-alive connection before the request", sent=False, written=False)
         self.transport.write(head)
 
     def write(self, data: bytes) -> None:
@@ -211,7 +236,14 @@ class UpstreamConnection(asyncio.Protocol):
 
     def release(self) -> None:
         """Give the connection back: pooled when the exchange ended cleanly and both sides keep it alive."""
-        if self.complete and self.keep_alive and not self.closed and self.error is None and not self.chunks:
+        if (
+            self.complete
+            and self.keep_alive
+            and not self.closed
+            and self.error is None
+            and not self.chunks
+            and not self.unsolicited
+        ):
             self.pool.put(self)
         else:
             self.close()

@@ -19,7 +19,7 @@ Module map (one job each):
   explain.py   the human report of one request
 """
 
-from edge.waf.engine import Match, Verdict, WafState, evaluate, match_ratelimits
+from edge.waf.engine import Match, Verdict, WafState, evaluate, match_ratelimits, prepare
 from edge.waf.errors import RuleError, RuleSetError
 from edge.waf.explain import explain, explain_request
 from edge.waf.model import RateLimit, Rule, RuleSet
@@ -44,5 +44,6 @@ __all__ = [
     "explain_request",
     "load_ruleset",
     "match_ratelimits",
+    "prepare",
     "run_tests",
 ]

@@ -86,6 +86,12 @@ def plan_for(ruleset: RuleSet, phase: str, paranoia: int) -> Plan:
     return plan
 
 
+def prepare(ruleset: RuleSet, paranoia: int) -> None:
+    """Build every plan `evaluate` may need at `paranoia`, so that no request pays for it."""
+    for phase in ("head", "body", "head+body"):
+        plan_for(ruleset, phase, paranoia)
+
+
 def context(state: WafState, view: RequestView) -> Ctx:
     """The state's evaluation context, bound to `view` (a new view object keeps the memo of the head)."""
     ctx = state.ctx

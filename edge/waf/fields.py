@@ -108,7 +108,18 @@ def _body_mime(view: RequestView) -> str:
 
 _args = _shared("args", lambda v: forms.parse_query(_query(v)))
 _cookies = _shared("cookies", lambda v: forms.parse_cookies(v.headers))
-_form = _shared("form", lambda v: forms.parse_body(v.header("content-type"), v.body or b""))
+_parsed_body = _shared(
+    "form", lambda v: forms.parse_body(v.header("content-type"), v.body or b"", truncated=v.body_truncated)
+)
+
+
+def _form(ctx: Ctx) -> forms.Pairs:
+    pairs: forms.Pairs = _parsed_body(ctx)[0]
+    return pairs
+
+
+def _body_invalid(ctx: Ctx) -> bool:
+    return bool(_parsed_body(ctx)[1])
 
 
 def _map_of(pairs: Getter) -> Getter:
@@ -162,9 +173,10 @@ _SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
     ("http.request.body.raw", STR, "body", _view(_body_text), ("body",)),
     ("http.request.body.size", INT, "body", _view(lambda v: v.body_size or len(v.body or b"")), ("body_size", "body")),
     ("http.request.body.truncated", BOOL, "body", _view(lambda v: v.body_truncated), ("body_truncated",)),
-    ("http.request.body.form", STR_MAP, "body", _map_of(_form), ("headers", "body")),
-    ("http.request.body.form.names", STR_ARRAY, "body", _names_of(_form), ("headers", "body")),
-    ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form), ("headers", "body")),
+    ("http.request.body.form", STR_MAP, "body", _map_of(_form), ("headers", "body", "body_truncated")),
+    ("http.request.body.form.names", STR_ARRAY, "body", _names_of(_form), ("headers", "body", "body_truncated")),
+    ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form), ("headers", "body", "body_truncated")),
+    ("http.request.body.invalid", BOOL, "body", _body_invalid, ("headers", "body", "body_truncated")),
     ("http.request.body.mime", STR, "body", _view(_body_mime), ("headers",)),
     ("ip.src", IP, "head", _view(_ip), ("client_ip",)),
     ("ssl", BOOL, "head", _view(lambda v: v.scheme == "https"), ("scheme",)),

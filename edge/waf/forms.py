@@ -58,18 +58,39 @@ def content_type_param(content_type: str, name: str) -> str | None:
     return None
 
 
-def parse_body(content_type: str | None, body: bytes) -> Pairs:
-    """Form fields of a body by media type: urlencoded, multipart/form-data, JSON (scalar leaves)."""
+class Unparsable(ValueError):
+    """A body that claims a structured type but is not that type."""
+
+
+class Incomplete(ValueError):
+    """A body whose end is missing; `pairs` is what was read before it (all of it when the body was cut)."""
+
+    def __init__(self, message: str, pairs: Pairs) -> None:
+        super().__init__(message)
+        self.pairs = pairs
+
+
+def parse_body(content_type: str | None, body: bytes, *, truncated: bool = False) -> tuple[Pairs, bool]:
+    """Form fields of a body by media type (urlencoded, multipart/form-data, JSON scalar leaves), and whether
+    the body is *invalid*: it claims one of those types and does not parse as it, or has more than
+    MAX_PAIRS fields. An invalid body is inspected as raw text by the rules instead (CRS's REQBODY_ERROR and
+    MULTIPART_STRICT_ERROR): a parser that cannot parse must not let the payload through uninspected.
+    `truncated`: the body was cut at waf.max_body, so a missing end (JSON, multipart) is not an error."""
     mime = media_type(content_type)
     decoder = BODY_DECODERS.get(mime)
     if decoder is None and (mime.endswith("+json") or mime.endswith("/json")):
         decoder = _json
     if decoder is None or not body:
-        return []
+        return [], False
     try:
-        return decoder(content_type or "", body)
+        pairs = decoder(content_type or "", body)
+    except Unparsable:
+        return [], True
+    except Incomplete as exc:
+        return exc.pairs, not truncated
     except (ValueError, RecursionError, TypeError):
-        return []
+        return [], not truncated
+    return pairs, len(pairs) >= MAX_PAIRS
 
 
 def _urlencoded(content_type: str, body: bytes) -> Pairs:
@@ -79,26 +100,38 @@ def _urlencoded(content_type: str, body: bytes) -> Pairs:
 def _multipart(content_type: str, body: bytes) -> Pairs:
     boundary = content_type_param(content_type, "boundary")
     if not boundary:
-        return []
+        raise Unparsable("multipart body without a boundary parameter")
     pairs: Pairs = []
     delimiter = b"--" + boundary.encode("latin-1", "replace")
-    for chunk in body.split(delimiter)[1:]:
-        if chunk.startswith(b"--") or len(pairs) >= MAX_PAIRS:
+    chunks = body.split(delimiter)
+    if len(chunks) < 2 or chunks[0].strip(b"\r\n"):
+        raise Unparsable("multipart body does not start with its Content-Type's boundary")
+    closed = False
+    last = len(chunks) - 1
+    for index, chunk in enumerate(chunks[1:], 1):
+        if chunk.startswith(b"--"):
+            closed = True
             break
+        if len(pairs) >= MAX_PAIRS:
+            return pairs
         head, sep, content = chunk.partition(b"\r\n\r\n")
         if not sep:
             head, sep, content = chunk.partition(b"\n\n")
         if not sep:
-            continue
+            if index == last:
+                break  # cut short: an error unless the body was truncated
+            raise Unparsable("multipart part without a header block")
         disposition = _part_header(head.decode("latin-1"), "content-disposition")
         name = content_type_param(disposition, "name") if disposition else None
         if name is None:
-            continue
+            raise Unparsable("multipart part without a Content-Disposition name")
         if content.endswith(b"\r\n"):
             content = content[:-2]
         elif content.endswith(b"\n"):
             content = content[:-1]
         pairs.append((name, content.decode("utf-8", "replace")))
+    if not closed:
+        raise Incomplete("multipart body without its closing boundary", pairs)
     return pairs
 
 
@@ -123,8 +156,10 @@ def _flatten(value: object, path: str, out: Pairs) -> None:
         for key, item in value.items():
             _flatten(item, f"{path}.{key}" if path else str(key), out)
     elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _flatten(item, f"{path}.{i}" if path else str(i), out)
+        # Array items share their parent's name (`tags` for every tag, as a form repeats a field): an index in
+        # the name carries no signal, and distinct names would defeat the per-value caches of the WAF.
+        for item in value:
+            _flatten(item, path, out)
     elif isinstance(value, str):
         out.append((path, value))
     elif isinstance(value, bool) or value is None:

@@ -118,6 +118,8 @@ def test_response_drops_server_powered_by_hop_by_hop_and_origin_hsts() -> None:
         (b"http://other.test/a", b"http://other.test/a"),
         (b"/relative/path", b"/relative/path"),
         (b"http://10.0.0.5:80/a", b"http://10.0.0.5:80/a"),
+        (b"//10.0.0.5:8080/a?b", b"//shop.test/a?b"),
+        (b"//other.test/a", b"//other.test/a"),
     ],
 )
 def test_origin_urls_are_rewritten_to_the_public_host(value: bytes, expected: bytes) -> None:
@@ -214,3 +216,35 @@ def test_ordinary_underscore_headers_pass() -> None:
 
 def test_expect_is_not_forwarded() -> None:
     assert not any(line.startswith(b"expect") for line in head_lines([*BASE, (b"expect", b"100-continue")]))
+
+
+def test_link_urls_naming_the_origin_are_rewritten() -> None:
+    value = (
+        b"<http://10.0.0.5:8080/app.css>; rel=preload; as=style, <https://cdn.test/x.js>; rel=preload, </r>; rel=next"
+    )
+    out = dict(filtered([(b"Link", value)]))[b"link"]
+    assert (
+        out
+        == b"<https://shop.test/app.css>; rel=preload; as=style, <https://cdn.test/x.js>; rel=preload, </r>; rel=next"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cookie", "expected"),
+    [
+        (b"sid=1; Domain=10.0.0.5; Path=/; HttpOnly", b"sid=1; Path=/; HttpOnly"),
+        (b"sid=1; domain=.10.0.0.5", b"sid=1"),
+        (b"sid=1; Path=/; DOMAIN = APP.internal ; Secure", b"sid=1; Path=/; Secure"),
+        (b"sid=1; Domain=shop.test", b"sid=1; Domain=shop.test"),
+        (b"domain=10.0.0.5; Path=/", b"domain=10.0.0.5; Path=/"),  # a cookie *named* domain is kept
+    ],
+)
+def test_set_cookie_domain_naming_an_origin_is_dropped(cookie: bytes, expected: bytes) -> None:
+    out = response_headers(
+        [(b"Set-Cookie", cookie)],
+        origin_authorities=ORIGIN,
+        public_host=b"shop.test",
+        extra=[],
+        origin_hosts=frozenset({b"10.0.0.5", b"app.internal"}),
+    )
+    assert out == [(b"set-cookie", expected)]
