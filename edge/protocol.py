@@ -99,7 +99,8 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     edge_connections: Connections
     edge_info: ConnectionInfo
     edge_in_head = True
-    edge_head_bytes = 0
+    edge_head_bytes = 0  # bytes of reads that ended inside the head (a head that never ends is cut by this)
+    edge_head_size = 0  # the request line and header fields as parsed (a head that does end is cut by this)
     edge_events = 0  # heads and messages completed so far: a chunk without one lies inside a single part
     edge_rejected = False
     edge_waiting = _NEW
@@ -171,11 +172,20 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             self.edge_deadline = self.loop.time() + self.edge_settings.client_header_timeout
         self.edge_waiting = _HEAD
 
+    def on_url(self, url: bytes) -> None:
+        self.edge_head_size += len(url)
+        super().on_url(url)
+
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.edge_in_head:  # after the head, llhttp reports trailers here: dropped (see the module docstring)
+            self.edge_head_size += len(name) + len(value) + 4
             super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
+        if self.edge_head_size > MAX_REQUEST_HEAD:
+            self.edge_refuse(431)
+            return
+        self.edge_head_size = 0
         self.edge_in_head = False
         self.edge_head_bytes = 0
         self.edge_events += 1
@@ -191,10 +201,14 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
+        if self.edge_rejected:
+            return
         self.edge_deadline = self.loop.time() + self.edge_settings.client_body_timeout
         super().on_body(body)
 
     def on_message_complete(self) -> None:
+        if self.edge_rejected:
+            return
         super().on_message_complete()
         self.edge_in_head = True
         self.edge_events += 1

@@ -7,6 +7,7 @@ from typing import Any
 
 from edge.clients import new_request_id
 from edge.exchange import Exchange
+from edge.framing import valid_host
 from edge.pages import error_page
 from edge.runtime import Runtime
 from edge.sites import host_from_header
@@ -23,13 +24,16 @@ class HttpsRedirect:
         host = next((v for n, v in scope["headers"] if n == b"host"), b"")
         name = host_from_header(host) if host else ""
         peer = scope["client"][0] if scope.get("client") else "-"
-        ex = Exchange(new_request_id(), time.perf_counter(), scope["method"], scope["path"], name, peer)
+        request_id = scope.get("edge.request_id") or new_request_id()
+        ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], name, peer)
         ex.client_ip = state.clients.client_ip(peer, None)
         try:
-            if not name or state.sites.match(name) is None:
-                headers, body = error_page(421, ex.request_id)
-                ex.status, ex.bytes_sent = 421, len(body)
-                await send({"type": "http.response.start", "status": 421, "headers": headers})
+            if not valid_host(host) or state.sites.match(name) is None:
+                # an invalid Host would end up in Location: an open redirect to another host
+                status = 400 if host and not valid_host(host) else 421
+                headers, body = error_page(status, ex.request_id)
+                ex.status, ex.bytes_sent = status, len(body)
+                await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
             authority = f"[{name}]" if ":" in name else name
