@@ -11,8 +11,8 @@ import difflib
 import ipaddress
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,12 +54,16 @@ class Listen:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """One upstream server; `url` is how the operator wrote it, used only in logs and never sent to clients."""
+    """One upstream server; `url` is how the operator wrote it, used only in logs and never sent to clients.
+
+    `weight` is its share of the site's requests relative to the other origins (nginx's `server ... weight=`).
+    """
 
     scheme: str
     host: str
     port: int
     url: str
+    weight: int = 1
 
     @property
     def tls(self) -> bool:
@@ -169,9 +173,31 @@ def _listen(value: Any, _: Path) -> Listen:
     return Listen(host, number)
 
 
-def _origin(value: Any, _: Path) -> Origin:
+_ORIGIN_KEYS = ("url", "weight")
+
+
+def _origin(value: Any, base: Path) -> Origin:
+    """An origin written as a URL string, or as a table `{ url = "http://10.0.0.5:80", weight = 3 }`."""
+    if not isinstance(value, dict):
+        return _origin_url(value)
+    for key in value:
+        if key not in _ORIGIN_KEYS:
+            raise ValueError(f"unknown key {key!r} in an origin table{_suggestion(key, _ORIGIN_KEYS)}")
+    if "url" not in value:
+        raise ValueError('an origin table needs a url, e.g. { url = "http://10.0.0.5:80", weight = 3 }')
+    origin = _origin_url(value["url"])
+    try:
+        weight = _int_range(1, 1000)(value.get("weight", 1), base)
+    except ValueError as exc:
+        raise ValueError(f"weight of {origin.url}: {exc}") from None
+    return replace(origin, weight=weight)
+
+
+def _origin_url(value: Any) -> Origin:
     if not isinstance(value, str):
-        raise ValueError('expected an origin URL such as "http://127.0.0.1:9000"')
+        raise ValueError(
+            'expected an origin URL such as "http://127.0.0.1:9000" or a table { url = "...", weight = 3 }'
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
@@ -254,7 +280,10 @@ def _hosts(value: Any, _: Path) -> tuple[str, ...]:
 
 def _origins(value: Any, base: Path) -> tuple[Origin, ...]:
     if not isinstance(value, list) or not value:
-        raise ValueError('expected a non-empty list of origin URLs, e.g. ["http://127.0.0.1:9000"]')
+        raise ValueError(
+            'expected a non-empty list of origin URLs, e.g. ["http://127.0.0.1:9000"] or '
+            '[{ url = "http://10.0.0.5:80", weight = 3 }, "http://10.0.0.6:80"]'
+        )
     return tuple(_origin(v, base) for v in value)
 
 
@@ -349,10 +378,13 @@ class _Reader:
         return out
 
     def unknown(self, where: tuple[str | int, ...], key: str, known: list[str]) -> None:
-        hint = difflib.get_close_matches(key, known, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(known)})"
         section = ".".join(str(w) for w in where if isinstance(w, str)) or "top level"
-        self.problem((*where, key), f"unknown key {key!r} in [{section}]{suggestion}")
+        self.problem((*where, key), f"unknown key {key!r} in [{section}]{_suggestion(key, known)}")
+
+
+def _suggestion(key: str, known: Sequence[str]) -> str:
+    hint = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(known)})"
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:

@@ -136,3 +136,46 @@ def test_bad_sizes(text: object) -> None:
 @pytest.mark.parametrize(("text", "value"), [("250ms", 0.25), ("3s", 3.0), ("5m", 300.0), ("1h", 3600.0), (2, 2.0)])
 def test_durations(text: object, value: float) -> None:
     assert parse_duration(text) == value
+
+
+# --- origins with weights -----------------------------------------------------------------------------------------
+
+WEIGHTED = MINIMAL.replace(
+    'origins = ["http://127.0.0.1:9000", "https://app.internal"]',
+    'origins = [{ url = "http://10.0.0.5:80", weight = 3 }, "http://10.0.0.6:80", { url = "https://app.internal" }]',
+)
+
+
+def test_origins_mix_urls_and_weighted_tables() -> None:
+    site = parse_config(WEIGHTED, Path("/x/edge.toml")).sites[0]
+    assert [(o.host, o.port, o.weight) for o in site.origins] == [
+        ("10.0.0.5", 80, 3),
+        ("10.0.0.6", 80, 1),
+        ("app.internal", 443, 1),
+    ]
+    assert site.origins[0].url == "http://10.0.0.5:80"
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            '{ url = "http://10.0.0.5:80", wieght = 3 }',
+            "unknown key 'wieght' in an origin table (did you mean 'weight'?)",
+        ),
+        (
+            '{ url = "http://10.0.0.5:80", weight = 0 }',
+            "weight of http://10.0.0.5:80: expected an integer from 1 to 1000",
+        ),
+        ('{ url = "http://10.0.0.5:80", weight = 1001 }', "expected an integer from 1 to 1000, got 1001"),
+        ('{ url = "http://10.0.0.5:80", weight = 1.5 }', "expected an integer from 1 to 1000, got 1.5"),
+        ("{ weight = 2 }", "an origin table needs a url"),
+        ('{ url = "ftp://x", weight = 2 }', "expected an origin URL"),
+        ("7", "expected an origin URL such as"),
+    ],
+)
+def test_bad_origin_tables_name_the_line_and_the_fix(entry: str, expected: str) -> None:
+    text = MINIMAL.replace('origins = ["http://127.0.0.1:9000", "https://app.internal"]', f"origins = [{entry}]")
+    (message,) = problems(text)
+    assert message.startswith("/srv/edge/edge.toml:6: site.origins: ")
+    assert expected in message
