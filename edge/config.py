@@ -119,8 +119,13 @@ class CacheConfig:
 
 @dataclass(frozen=True, slots=True)
 class HealthConfig:
+    """Active checks of a site's origins, and the thresholds that passive checks share (edge/proxy/health.py)."""
+
     path: str = "/healthz"
     interval: float = 5.0
+    timeout: float = 2.0
+    healthy: int = 2  # consecutive good checks that bring an origin marked down by checks back
+    unhealthy: int = 3  # consecutive failures (checks, or connections refused / timed out) that take it out
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +261,20 @@ def _duration(value: Any, _: Path) -> float:
     return parse_duration(value)
 
 
+def _positive_duration(value: Any, _: Path) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(f"expected a duration above zero such as 250ms or 2s, got {value!r}")
+    return seconds
+
+
+def _url_path(value: Any, base: Path) -> str:
+    path = _str(value, base)
+    if not path.startswith("/"):
+        raise ValueError(f'expected a path starting with "/", such as "/healthz", got {value!r}')
+    return path
+
+
 def _path(value: Any, base: Path) -> Path:
     return base / _str(value, base)
 
@@ -340,7 +359,13 @@ _SITE: dict[str, tuple[Converter, bool]] = {
 }
 _NESTED: dict[str, dict[str, Converter]] = {
     "timeouts": {"connect": _duration, "read": _duration},
-    "health": {"path": _str, "interval": _duration},
+    "health": {
+        "path": _url_path,
+        "interval": _positive_duration,
+        "timeout": _positive_duration,
+        "healthy": _int_range(1, 100),
+        "unhealthy": _int_range(1, 100),
+    },
     "origin_auth": {"secret_env": _str},
     "origin_client": {"cert": _path, "key": _path},
 }
@@ -466,13 +491,24 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
                 **values,
                 connect_timeout=timeouts.get("connect", 3.0),
                 read_timeout=timeouts.get("read", 30.0),
-                health=HealthConfig(**health) if health else None,
+                health=_health(reader, where, health) if health is not None else None,
                 origin_auth_secret_env=auth.get("secret_env") if auth else None,
                 origin_client=(client["cert"], client["key"]) if client and len(client) == 2 else None,
                 static=tuple(sorted(static_pairs, key=lambda p: -len(p[0]))),
             )
         )
     return sites
+
+
+def _health(reader: _Reader, where: tuple[str | int, ...], values: dict[str, Any]) -> HealthConfig:
+    health = HealthConfig(**values)
+    if health.timeout > health.interval:
+        reader.problem(
+            (*where, "health"),
+            f"site.health: timeout ({health.timeout:g}s) is longer than interval ({health.interval:g}s): "
+            "a check would still be waiting when the next one starts; lower timeout or raise interval",
+        )
+    return health
 
 
 def _assemble(

@@ -179,3 +179,34 @@ def test_bad_origin_tables_name_the_line_and_the_fix(entry: str, expected: str) 
     (message,) = problems(text)
     assert message.startswith("/srv/edge/edge.toml:6: site.origins: ")
     assert expected in message
+
+
+# --- health ---------------------------------------------------------------------------------------------------------
+
+
+def test_health_thresholds_and_defaults() -> None:
+    text = MINIMAL + 'health = { path = "/up", interval = "10s", timeout = "500ms", healthy = 1, unhealthy = 5 }\n'
+    health = parse_config(text, Path("/x/edge.toml")).sites[0].health
+    assert health is not None
+    assert (health.path, health.interval, health.timeout, health.healthy, health.unhealthy) == ("/up", 10.0, 0.5, 1, 5)
+    health = parse_config(MINIMAL + 'health = { path = "/up" }\n', Path("/x/edge.toml")).sites[0].health
+    assert health is not None
+    assert (health.interval, health.timeout, health.healthy, health.unhealthy) == (5.0, 2.0, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("health", "expected"),
+    [
+        ('{ path = "up" }', 'site.health.path: expected a path starting with "/"'),
+        ('{ interval = "0s" }', "site.health.interval: expected a duration above zero"),
+        ('{ timeout = "soon" }', "site.health.timeout: expected a duration"),
+        ("{ healthy = 0 }", "site.health.healthy: expected an integer from 1 to 100"),
+        ("{ unhealthy = 101 }", "site.health.unhealthy: expected an integer from 1 to 100"),
+        ('{ interval = "1s" }', "timeout (2s) is longer than interval (1s)"),
+        ("{ unhelthy = 3 }", "unknown key 'unhelthy' in [site.health] (did you mean 'unhealthy'?)"),
+    ],
+)
+def test_bad_health_values(health: str, expected: str) -> None:
+    (message,) = problems(MINIMAL + f"health = {health}\n")
+    assert message.startswith("/srv/edge/edge.toml:7: ")
+    assert expected in message
