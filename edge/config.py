@@ -275,6 +275,13 @@ def _url_path(value: Any, base: Path) -> str:
     return path
 
 
+def _env_name(value: Any, base: Path) -> str:
+    name = _str(value, base)
+    if not name or "=" in name or "\0" in name:
+        raise ValueError(f'expected the name of an environment variable such as "EDGE_ORIGIN_SECRET", got {value!r}')
+    return name
+
+
 def _path(value: Any, base: Path) -> Path:
     return base / _str(value, base)
 
@@ -366,7 +373,7 @@ _NESTED: dict[str, dict[str, Converter]] = {
         "healthy": _int_range(1, 100),
         "unhealthy": _int_range(1, 100),
     },
-    "origin_auth": {"secret_env": _str},
+    "origin_auth": {"secret_env": _env_name},
     "origin_client": {"cert": _path, "key": _path},
 }
 
@@ -492,7 +499,7 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
                 connect_timeout=timeouts.get("connect", 3.0),
                 read_timeout=timeouts.get("read", 30.0),
                 health=_health(reader, where, health) if health is not None else None,
-                origin_auth_secret_env=auth.get("secret_env") if auth else None,
+                origin_auth_secret_env=_origin_auth(reader, where, auth) if auth is not None else None,
                 origin_client=(client["cert"], client["key"]) if client and len(client) == 2 else None,
                 static=tuple(sorted(static_pairs, key=lambda p: -len(p[0]))),
             )
@@ -509,6 +516,27 @@ def _health(reader: _Reader, where: tuple[str | int, ...], values: dict[str, Any
             "a check would still be waiting when the next one starts; lower timeout or raise interval",
         )
     return health
+
+
+def _origin_auth(reader: _Reader, where: tuple[str | int, ...], values: dict[str, Any]) -> str | None:
+    """The name of the variable holding the origin secret; it must be set now, while the config loads.
+
+    Read here (not at import, not per request) so that `edge check` and a reload report a missing secret
+    with its line, instead of edge forwarding unsigned requests that every guarded origin would refuse.
+    """
+    name: str | None = values.get("secret_env")
+    if name is None:
+        reader.problem(
+            (*where, "origin_auth"), 'site.origin_auth needs secret_env, e.g. { secret_env = "EDGE_ORIGIN_SECRET" }'
+        )
+        return None
+    if not os.environ.get(name, "").split(",")[0].strip():
+        reader.problem(
+            (*where, "origin_auth"),
+            f"site.origin_auth.secret_env: the environment variable {name} is not set or empty "
+            f'(or starts with a comma): export {name}="<secret>" (or "<new>,<old>" during a rotation)',
+        )
+    return name
 
 
 def _assemble(

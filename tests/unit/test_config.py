@@ -210,3 +210,34 @@ def test_bad_health_values(health: str, expected: str) -> None:
     (message,) = problems(MINIMAL + f"health = {health}\n")
     assert message.startswith("/srv/edge/edge.toml:7: ")
     assert expected in message
+
+
+# --- origin_auth ------------------------------------------------------------------------------------------------------
+
+AUTH = MINIMAL + 'origin_auth = { secret_env = "EDGE_TEST_ORIGIN_SECRET" }\n'
+
+
+def test_origin_auth_reads_the_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGE_TEST_ORIGIN_SECRET", "new-secret,old-secret")
+    assert parse_config(AUTH, Path("/x/edge.toml")).sites[0].origin_auth_secret_env == "EDGE_TEST_ORIGIN_SECRET"
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", ",old-secret"])
+def test_origin_auth_without_its_secret_is_a_problem_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is None:
+        monkeypatch.delenv("EDGE_TEST_ORIGIN_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("EDGE_TEST_ORIGIN_SECRET", value)
+    (message,) = problems(AUTH)
+    assert message.startswith("/srv/edge/edge.toml:7: site.origin_auth.secret_env: ")
+    assert "EDGE_TEST_ORIGIN_SECRET is not set or empty" in message
+
+
+def test_origin_auth_needs_secret_env() -> None:
+    (message,) = problems(MINIMAL + "origin_auth = {}\n")
+    assert ":7: site.origin_auth needs secret_env" in message
+    typo, missing = problems(MINIMAL + 'origin_auth = { secret = "x" }\n')
+    assert "unknown key 'secret' in [site.origin_auth] (did you mean 'secret_env'?)" in typo
+    assert "needs secret_env" in missing
