@@ -14,7 +14,10 @@ The map, in the order a request meets it:
   ratelimit.py    [[ratelimit]] enforcement with `limits`; counters.py local counters for memory://
   waf/            the rule language and engine (its own map in waf/__init__.py); rules.py loads a folder
                   and runs its tests
-  proxy/          upstream.py (pooled httptools client), balancer.py, forward.py (header rules)
+  proxy/          upstream.py (pooled httptools client), balancer.py (weighted round-robin, least-conn,
+                  rendezvous ip-hash), health.py (passive and active origin health, pure), forward.py
+                  (header rules), signing.py (Edge-Origin-Auth)
+  origin_guard.py what origins run to check Edge-Origin-Auth; standard library only, imports nothing from edge
   redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
   observe.py      access log and metrics; runtime.py the live snapshots; reload.py + watch.py take changes
                   to edge.toml, certs/ and rules/ live

@@ -11,8 +11,8 @@ import difflib
 import ipaddress
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -54,12 +54,16 @@ class Listen:
 
 @dataclass(frozen=True, slots=True)
 class Origin:
-    """One upstream server; `url` is how the operator wrote it, used only in logs and never sent to clients."""
+    """One upstream server; `url` is how the operator wrote it, used only in logs and never sent to clients.
+
+    `weight` is its share of the site's requests relative to the other origins (nginx's `server ... weight=`).
+    """
 
     scheme: str
     host: str
     port: int
     url: str
+    weight: int = 1
 
     @property
     def tls(self) -> bool:
@@ -119,8 +123,13 @@ class CacheConfig:
 
 @dataclass(frozen=True, slots=True)
 class HealthConfig:
+    """Active checks of a site's origins, and the thresholds that passive checks share (edge/proxy/health.py)."""
+
     path: str = "/healthz"
     interval: float = 5.0
+    timeout: float = 2.0
+    healthy: int = 2  # consecutive good checks that bring an origin marked down by checks back
+    unhealthy: int = 3  # consecutive failures (checks, or connections refused / timed out) that take it out
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +182,31 @@ def _listen(value: Any, _: Path) -> Listen:
     return Listen(host, number)
 
 
-def _origin(value: Any, _: Path) -> Origin:
+_ORIGIN_KEYS = ("url", "weight")
+
+
+def _origin(value: Any, base: Path) -> Origin:
+    """An origin written as a URL string, or as a table `{ url = "http://10.0.0.5:80", weight = 3 }`."""
+    if not isinstance(value, dict):
+        return _origin_url(value)
+    for key in value:
+        if key not in _ORIGIN_KEYS:
+            raise ValueError(f"unknown key {key!r} in an origin table{_suggestion(key, _ORIGIN_KEYS)}")
+    if "url" not in value:
+        raise ValueError('an origin table needs a url, e.g. { url = "http://10.0.0.5:80", weight = 3 }')
+    origin = _origin_url(value["url"])
+    try:
+        weight = _int_range(1, 1000)(value.get("weight", 1), base)
+    except ValueError as exc:
+        raise ValueError(f"weight of {origin.url}: {exc}") from None
+    return replace(origin, weight=weight)
+
+
+def _origin_url(value: Any) -> Origin:
     if not isinstance(value, str):
-        raise ValueError('expected an origin URL such as "http://127.0.0.1:9000"')
+        raise ValueError(
+            'expected an origin URL such as "http://127.0.0.1:9000" or a table { url = "...", weight = 3 }'
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
@@ -234,6 +265,27 @@ def _duration(value: Any, _: Path) -> float:
     return parse_duration(value)
 
 
+def _positive_duration(value: Any, _: Path) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError(f"expected a duration above zero such as 250ms or 2s, got {value!r}")
+    return seconds
+
+
+def _url_path(value: Any, base: Path) -> str:
+    path = _str(value, base)
+    if not path.startswith("/"):
+        raise ValueError(f'expected a path starting with "/", such as "/healthz", got {value!r}')
+    return path
+
+
+def _env_name(value: Any, base: Path) -> str:
+    name = _str(value, base)
+    if not name or "=" in name or "\0" in name:
+        raise ValueError(f'expected the name of an environment variable such as "EDGE_ORIGIN_SECRET", got {value!r}')
+    return name
+
+
 def _path(value: Any, base: Path) -> Path:
     return base / _str(value, base)
 
@@ -258,7 +310,10 @@ def _hosts(value: Any, _: Path) -> tuple[str, ...]:
 
 def _origins(value: Any, base: Path) -> tuple[Origin, ...]:
     if not isinstance(value, list) or not value:
-        raise ValueError('expected a non-empty list of origin URLs, e.g. ["http://127.0.0.1:9000"]')
+        raise ValueError(
+            'expected a non-empty list of origin URLs, e.g. ["http://127.0.0.1:9000"] or '
+            '[{ url = "http://10.0.0.5:80", weight = 3 }, "http://10.0.0.6:80"]'
+        )
     return tuple(_origin(v, base) for v in value)
 
 
@@ -319,8 +374,14 @@ _SITE: dict[str, tuple[Converter, bool]] = {
 }
 _NESTED: dict[str, dict[str, Converter]] = {
     "timeouts": {"connect": _duration, "read": _duration},
-    "health": {"path": _str, "interval": _duration},
-    "origin_auth": {"secret_env": _str},
+    "health": {
+        "path": _url_path,
+        "interval": _positive_duration,
+        "timeout": _positive_duration,
+        "healthy": _int_range(1, 100),
+        "unhealthy": _int_range(1, 100),
+    },
+    "origin_auth": {"secret_env": _env_name},
     "origin_client": {"cert": _path, "key": _path},
 }
 
@@ -357,10 +418,13 @@ class _Reader:
         return out
 
     def unknown(self, where: tuple[str | int, ...], key: str, known: list[str]) -> None:
-        hint = difflib.get_close_matches(key, known, n=1)
-        suggestion = f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(known)})"
         section = ".".join(str(w) for w in where if isinstance(w, str)) or "top level"
-        self.problem((*where, key), f"unknown key {key!r} in [{section}]{suggestion}")
+        self.problem((*where, key), f"unknown key {key!r} in [{section}]{_suggestion(key, known)}")
+
+
+def _suggestion(key: str, known: Sequence[str]) -> str:
+    hint = difflib.get_close_matches(key, known, n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(known)})"
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -442,13 +506,45 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
                 **values,
                 connect_timeout=timeouts.get("connect", 3.0),
                 read_timeout=timeouts.get("read", 30.0),
-                health=HealthConfig(**health) if health else None,
-                origin_auth_secret_env=auth.get("secret_env") if auth else None,
+                health=_health(reader, where, health) if health is not None else None,
+                origin_auth_secret_env=_origin_auth(reader, where, auth) if auth is not None else None,
                 origin_client=(client["cert"], client["key"]) if client and len(client) == 2 else None,
                 static=tuple(sorted(static_pairs, key=lambda p: -len(p[0]))),
             )
         )
     return sites
+
+
+def _health(reader: _Reader, where: tuple[str | int, ...], values: dict[str, Any]) -> HealthConfig:
+    health = HealthConfig(**values)
+    if health.timeout > health.interval:
+        reader.problem(
+            (*where, "health"),
+            f"site.health: timeout ({health.timeout:g}s) is longer than interval ({health.interval:g}s): "
+            "a check would still be waiting when the next one starts; lower timeout or raise interval",
+        )
+    return health
+
+
+def _origin_auth(reader: _Reader, where: tuple[str | int, ...], values: dict[str, Any]) -> str | None:
+    """The name of the variable holding the origin secret; it must be set now, while the config loads.
+
+    Read here (not at import, not per request) so that `edge check` and a reload report a missing secret
+    with its line, instead of edge forwarding unsigned requests that every guarded origin would refuse.
+    """
+    name: str | None = values.get("secret_env")
+    if name is None:
+        reader.problem(
+            (*where, "origin_auth"), 'site.origin_auth needs secret_env, e.g. { secret_env = "EDGE_ORIGIN_SECRET" }'
+        )
+        return None
+    if not os.environ.get(name, "").split(",")[0].strip():
+        reader.problem(
+            (*where, "origin_auth"),
+            f"site.origin_auth.secret_env: the environment variable {name} is not set or empty "
+            f'(or starts with a comma): export {name}="<secret>" (or "<new>,<old>" during a rotation)',
+        )
+    return name
 
 
 def _assemble(

@@ -12,6 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from edge.config import SiteConfig
 from edge.proxy.balancer import BALANCERS, Balancer
 from edge.proxy.forward import origin_authorities
+from edge.proxy.signing import Signer
 from edge.proxy.upstream import Pool
 
 
@@ -27,6 +28,7 @@ class Site:
     origin_hosts: frozenset[bytes]  # the origins' host names and addresses, for Set-Cookie Domain
     hsts: bytes
     client_cas: tuple[x509.Certificate, ...] = ()
+    signer: Signer | None = None  # origin_auth: signs each forwarded request (Edge-Origin-Auth)
 
     @classmethod
     def build(cls, index: int, config: SiteConfig) -> Site:
@@ -45,6 +47,7 @@ class Site:
             origin_hosts=frozenset(origin.host.lower().encode("idna") for origin in config.origins),
             hsts=config.hsts.encode("latin-1"),
             client_cas=_load_cas(config.client_ca) if config.client_ca else (),
+            signer=Signer.from_env(config.origin_auth_secret_env) if config.origin_auth_secret_env else None,
         )
 
     def accepts_client(self, leaf: x509.Certificate | None) -> bool:

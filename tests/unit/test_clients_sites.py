@@ -102,3 +102,18 @@ def test_ip_hash_is_stable_and_spreads() -> None:
     assert balancer.pick("203.0.113.9") is balancer.pick("203.0.113.9")
     chosen = {id(balancer.pick(f"203.0.113.{i}")) for i in range(50)}
     assert len(chosen) == 3
+
+
+def test_a_site_with_origin_auth_gets_a_signer_built_at_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from edge.origin_guard import verify
+
+    monkeypatch.setenv("EDGE_TEST_ORIGIN_SECRET", "current,previous")
+    text = SITES.replace(
+        'origins = ["http://127.0.0.1:9100"]\n',
+        'origins = ["http://127.0.0.1:9100"]\norigin_auth = { secret_env = "EDGE_TEST_ORIGIN_SECRET" }\n',
+    )
+    table = ConfigState.build(parse_config(text, Path("/x/edge.toml"))).sites
+    shop, api = table.sites
+    assert shop.signer is None and api.signer is not None
+    header = api.signer.header("GET", b"api.shop.test", b"/v1", 1_700_000_000)
+    assert verify(header, "GET", "api.shop.test", "/v1", "previous,current", now=1_700_000_000)

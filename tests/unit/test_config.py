@@ -136,3 +136,108 @@ def test_bad_sizes(text: object) -> None:
 @pytest.mark.parametrize(("text", "value"), [("250ms", 0.25), ("3s", 3.0), ("5m", 300.0), ("1h", 3600.0), (2, 2.0)])
 def test_durations(text: object, value: float) -> None:
     assert parse_duration(text) == value
+
+
+# --- origins with weights -----------------------------------------------------------------------------------------
+
+WEIGHTED = MINIMAL.replace(
+    'origins = ["http://127.0.0.1:9000", "https://app.internal"]',
+    'origins = [{ url = "http://10.0.0.5:80", weight = 3 }, "http://10.0.0.6:80", { url = "https://app.internal" }]',
+)
+
+
+def test_origins_mix_urls_and_weighted_tables() -> None:
+    site = parse_config(WEIGHTED, Path("/x/edge.toml")).sites[0]
+    assert [(o.host, o.port, o.weight) for o in site.origins] == [
+        ("10.0.0.5", 80, 3),
+        ("10.0.0.6", 80, 1),
+        ("app.internal", 443, 1),
+    ]
+    assert site.origins[0].url == "http://10.0.0.5:80"
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            '{ url = "http://10.0.0.5:80", wieght = 3 }',
+            "unknown key 'wieght' in an origin table (did you mean 'weight'?)",
+        ),
+        (
+            '{ url = "http://10.0.0.5:80", weight = 0 }',
+            "weight of http://10.0.0.5:80: expected an integer from 1 to 1000",
+        ),
+        ('{ url = "http://10.0.0.5:80", weight = 1001 }', "expected an integer from 1 to 1000, got 1001"),
+        ('{ url = "http://10.0.0.5:80", weight = 1.5 }', "expected an integer from 1 to 1000, got 1.5"),
+        ("{ weight = 2 }", "an origin table needs a url"),
+        ('{ url = "ftp://x", weight = 2 }', "expected an origin URL"),
+        ("7", "expected an origin URL such as"),
+    ],
+)
+def test_bad_origin_tables_name_the_line_and_the_fix(entry: str, expected: str) -> None:
+    text = MINIMAL.replace('origins = ["http://127.0.0.1:9000", "https://app.internal"]', f"origins = [{entry}]")
+    (message,) = problems(text)
+    assert message.startswith("/srv/edge/edge.toml:6: site.origins: ")
+    assert expected in message
+
+
+# --- health ---------------------------------------------------------------------------------------------------------
+
+
+def test_health_thresholds_and_defaults() -> None:
+    text = MINIMAL + 'health = { path = "/up", interval = "10s", timeout = "500ms", healthy = 1, unhealthy = 5 }\n'
+    health = parse_config(text, Path("/x/edge.toml")).sites[0].health
+    assert health is not None
+    assert (health.path, health.interval, health.timeout, health.healthy, health.unhealthy) == ("/up", 10.0, 0.5, 1, 5)
+    health = parse_config(MINIMAL + 'health = { path = "/up" }\n', Path("/x/edge.toml")).sites[0].health
+    assert health is not None
+    assert (health.interval, health.timeout, health.healthy, health.unhealthy) == (5.0, 2.0, 2, 3)
+
+
+@pytest.mark.parametrize(
+    ("health", "expected"),
+    [
+        ('{ path = "up" }', 'site.health.path: expected a path starting with "/"'),
+        ('{ interval = "0s" }', "site.health.interval: expected a duration above zero"),
+        ('{ timeout = "soon" }', "site.health.timeout: expected a duration"),
+        ("{ healthy = 0 }", "site.health.healthy: expected an integer from 1 to 100"),
+        ("{ unhealthy = 101 }", "site.health.unhealthy: expected an integer from 1 to 100"),
+        ('{ interval = "1s" }', "timeout (2s) is longer than interval (1s)"),
+        ("{ unhelthy = 3 }", "unknown key 'unhelthy' in [site.health] (did you mean 'unhealthy'?)"),
+    ],
+)
+def test_bad_health_values(health: str, expected: str) -> None:
+    (message,) = problems(MINIMAL + f"health = {health}\n")
+    assert message.startswith("/srv/edge/edge.toml:7: ")
+    assert expected in message
+
+
+# --- origin_auth ------------------------------------------------------------------------------------------------------
+
+AUTH = MINIMAL + 'origin_auth = { secret_env = "EDGE_TEST_ORIGIN_SECRET" }\n'
+
+
+def test_origin_auth_reads_the_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGE_TEST_ORIGIN_SECRET", "new-secret,old-secret")
+    assert parse_config(AUTH, Path("/x/edge.toml")).sites[0].origin_auth_secret_env == "EDGE_TEST_ORIGIN_SECRET"
+
+
+@pytest.mark.parametrize("value", [None, "", "   ", ",old-secret"])
+def test_origin_auth_without_its_secret_is_a_problem_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is None:
+        monkeypatch.delenv("EDGE_TEST_ORIGIN_SECRET", raising=False)
+    else:
+        monkeypatch.setenv("EDGE_TEST_ORIGIN_SECRET", value)
+    (message,) = problems(AUTH)
+    assert message.startswith("/srv/edge/edge.toml:7: site.origin_auth.secret_env: ")
+    assert "EDGE_TEST_ORIGIN_SECRET is not set or empty" in message
+
+
+def test_origin_auth_needs_secret_env() -> None:
+    (message,) = problems(MINIMAL + "origin_auth = {}\n")
+    assert ":7: site.origin_auth needs secret_env" in message
+    typo, missing = problems(MINIMAL + 'origin_auth = { secret = "x" }\n')
+    assert "unknown key 'secret' in [site.origin_auth] (did you mean 'secret_env'?)" in typo
+    assert "needs secret_env" in missing
