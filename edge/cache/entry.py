@@ -63,6 +63,7 @@ class StoredResponse:
     last_modified: bytes | None  # the raw value, for If-Modified-Since
     last_modified_time: float | None
     size: int  # what it costs the store's byte budget
+    headers_without_age: tuple[tuple[bytes, bytes], ...]  # `headers` minus Age: the base of a served response
 
     def age(self, now: float) -> float:
         """current_age (RFC 9111 section 4.2.3), seconds, never negative."""
@@ -140,6 +141,7 @@ def stored_response(
         last_modified=last_modified,
         last_modified_time=last_modified_time,
         size=entry_size(kept, body, vary_values),
+        headers_without_age=tuple((name, value) for name, value in kept if name.lower() != b"age"),
     )
 
 

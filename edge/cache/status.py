@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from edge.cache.directives import MAX_DELTA
+from edge.cache.entry import StoredResponse
 from edge.cache.fields import HeaderList, Headers
 
 CACHE_NAME = "edge"
@@ -90,12 +91,9 @@ def with_cache_status(headers: Headers, status: bytes) -> HeaderList:
     return [*headers, (b"cache-status", status)]
 
 
-def served_headers(stored_headers: Headers, age: float, status: bytes = HIT) -> HeaderList:
-    """The headers of a response served from the cache: stored Age replaced, Cache-Status appended.
+def served_headers(stored: StoredResponse, now: float, status: bytes = HIT) -> HeaderList:
+    """The headers of a response served from `stored` at `now`: stored Age replaced, Cache-Status appended.
 
     `status` is a serialised member, e.g. the HIT and HIT_STALE constants or `CacheStatus(...).value()`.
     """
-    out = [(name, value) for name, value in stored_headers if name.lower() != b"age"]
-    out.append((b"age", age_value(age)))
-    out.append((b"cache-status", status))
-    return out
+    return [*stored.headers_without_age, (b"age", age_value(stored.age(now))), (b"cache-status", status)]

@@ -22,6 +22,7 @@ _CLIENT_CONDITIONS = frozenset(
 )
 # RFC 9110 section 13.2.1 / RFC 9111 section 4.3.2: preconditions only an origin can evaluate.
 _ORIGIN_ONLY = frozenset({b"if-match", b"if-unmodified-since"})
+_CLIENT_PRECONDITIONS = _ORIGIN_ONLY | {b"if-none-match", b"if-modified-since"}
 # RFC 9110 section 15.4.5: what a 304 carries (Last-Modified too, when there is no ETag).
 _NOT_MODIFIED_FIELDS = frozenset({b"cache-control", b"content-location", b"date", b"etag", b"expires", b"vary"})
 # RFC 9111 section 3.2: never updated from a 304.
@@ -174,15 +175,22 @@ def client_conditional(method: str, request_headers: Headers, stored: StoredResp
     """
     if method not in ("GET", "HEAD") or not 200 <= stored.status < 300:
         return Conditional.NONE
-    if any(name.lower() in _ORIGIN_ONLY for name, _ in request_headers):
-        return Conditional.FORWARD
-    if_none_match = combined(request_headers, b"if-none-match")
-    if if_none_match is not None:
-        tags = split_list(if_none_match)
+    if_none_match: list[bytes] = []
+    if_modified_since: bytes | None = None
+    for name, value in request_headers:  # one pass: this runs on every hit
+        name = name.lower()
+        if name in _CLIENT_PRECONDITIONS:
+            if name in _ORIGIN_ONLY:
+                return Conditional.FORWARD
+            if name == b"if-none-match":
+                if_none_match.append(value)
+            elif if_modified_since is None:
+                if_modified_since = value.strip(b" \t")
+    if if_none_match:
+        tags = [tag for line in if_none_match for tag in split_list(line)]
         if stored.etag is not None and (b"*" in tags or any(weak_match(tag, stored.etag) for tag in tags)):
             return Conditional.NOT_MODIFIED
         return Conditional.NONE
-    if_modified_since = first(request_headers, b"if-modified-since")
     if if_modified_since is None:
         return Conditional.NONE
     since = parse_http_date(if_modified_since, now=stored.response_time)

@@ -24,6 +24,10 @@ _NORMALISERS: dict[bytes, Callable[[bytes], bytes]] = {
 }
 
 
+_MEMO: dict[tuple[bytes, bytes], bytes] = {}
+_MEMO_LIMIT = 4096
+
+
 def vary_names(response_headers: Iterable[tuple[bytes, bytes]]) -> tuple[bytes, ...]:
     """The field names in the response's Vary lines, lower-cased, sorted, deduplicated; VARY_STAR for `*`."""
     names: set[bytes] = set()
@@ -38,14 +42,32 @@ def request_values(request_headers: Sequence[tuple[bytes, bytes]], names: Sequen
     """The normalised value of each field in `names` in the request (None when the request lacks it)."""
     if not names:
         return ()
-    return tuple(normalised(name, values(request_headers, name)) for name in names)
+    found: dict[bytes, list[bytes]] = {}
+    for key, value in request_headers:  # one pass: this runs on every lookup of a varying resource
+        key = key.lower()
+        if key in names:
+            found.setdefault(key, []).append(value)
+    return tuple(normalised(name, found.get(name, ())) for name in names)
 
 
 def normalised(name: bytes, lines: Sequence[bytes]) -> bytes | None:
     """One field's lines as one comparable value: members trimmed and joined with ", "; None when absent."""
     if not lines:
         return None
-    value = b", ".join(member for line in lines for member in split_list(line))
+    if len(lines) == 1:  # the common case, memoised: the same few values come with every request
+        key = (name, lines[0])
+        found = _MEMO.get(key)
+        if found is None:
+            found = _normalise(name, lines)
+            if len(_MEMO) >= _MEMO_LIMIT:
+                _MEMO.clear()
+            _MEMO[key] = found
+        return found
+    return _normalise(name, lines)
+
+
+def _normalise(name: bytes, lines: Sequence[bytes]) -> bytes:
+    value = b", ".join([member for line in lines for member in split_list(line)])
     normalise = _NORMALISERS.get(name)
     return value if normalise is None else normalise(value)
 

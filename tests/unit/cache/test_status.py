@@ -58,7 +58,7 @@ def test_served_headers_replace_age_keep_date_and_append_status() -> None:
     entry = stored(
         [("Cache-Control", "max-age=100000"), ("Date", 0), ("Age", "30"), ("Cache-Status", "origin-cache; hit")]
     )
-    out = served_headers(entry.headers, entry.age(T + 3), HIT)
+    out = served_headers(entry, T + 3, HIT)
     assert [v for n, v in out if n.lower() == b"age"] == [b"33"]
     assert (b"Date", http_date(0)) in out
     assert [v for n, v in out if n.lower() == b"cache-status"] == [b"origin-cache; hit", b"edge; hit"]
