@@ -15,6 +15,8 @@ The map, in the order a request meets it:
   waf/            the rule language and engine (its own map in waf/__init__.py); rules.py loads a folder
                   and runs its tests
   proxy/          upstream.py (pooled httptools client), balancer.py, forward.py (header rules)
+  cache/          the HTTP cache's pure core (RFC 9111 policy, validation, Vary, ranges, Cache-Status) and
+                  store.py (byte-bounded LRU); its own map in cache/__init__.py, not yet in the request path
   redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
   observe.py      access log and metrics; runtime.py the live snapshots; reload.py + watch.py take changes
                   to edge.toml, certs/ and rules/ live

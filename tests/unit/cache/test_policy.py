@@ -94,3 +94,10 @@ def test_stale_on_error(spec: Spec, request_cc: bytes, after: float, default: fl
     entry = stored(spec)
     request = parse_cache_control([request_cc])
     assert stale_on_error(entry, request, T + after, default_stale_if_error=default) is expected
+
+
+def test_fresh_ends_when_age_reaches_the_lifetime() -> None:
+    # RFC 9111 section 4.2: response_is_fresh = (freshness_lifetime > current_age)
+    spec = [("Cache-Control", "max-age=10"), ("Date", 0)]
+    assert decide(spec, after=9.999) is Reuse.FRESH
+    assert decide(spec, after=10) is Reuse.REVALIDATE
