@@ -18,6 +18,8 @@ The map, in the order a request meets it:
                   rendezvous ip-hash), health.py (passive and active origin health, pure), forward.py
                   (header rules), signing.py (Edge-Origin-Auth)
   origin_guard.py what origins run to check Edge-Origin-Auth; standard library only, imports nothing from edge
+  cache/          the HTTP cache's pure core (RFC 9111 policy, validation, Vary, ranges, Cache-Status) and
+                  store.py (byte-bounded LRU); its own map in cache/__init__.py, not yet in the request path
   redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
   observe.py      access log and metrics; runtime.py the live snapshots; reload.py + watch.py take changes
                   to edge.toml, certs/ and rules/ live
