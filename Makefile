@@ -5,8 +5,9 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CONFIG  ?= edge.toml
 SHARED  ?= ../shared
+SUITE   ?= ../cache-tests
 
-.PHONY: run test lint typecheck unit integration bench waf-score system-deps clean
+.PHONY: run test lint typecheck unit integration bench waf-score cache-score system-deps clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,6 +54,16 @@ bench: $(STAMP)
 waf-score: $(STAMP)
 	@if [ ! -d $(SHARED)/waf-corpus ]; then echo "waf-score: $(SHARED)/waf-corpus is absent; nothing to score"; exit 0; fi; \
 	$(BIN)/python -m tests.bench.waf_score --corpus $(SHARED)/waf-corpus
+
+# Needs a clone of http-tests/cache-tests in $(SUITE) with `npm install --omit=dev` done (not part of a user's
+# clone): the public HTTP cache test suite through edge, required tests per group beside ATS, nginx and Varnish.
+# CACHE_ARGS passes options on, e.g. CACHE_ARGS="--block" or CACHE_ARGS="--only vary --keep".
+cache-score: $(STAMP)
+	@if [ ! -f $(SUITE)/test-engine/cli.mjs ]; then \
+	  echo "cache-score: no cache test suite in $(SUITE) (clone github.com/http-tests/cache-tests there, then npm install --omit=dev; or SUITE=path); nothing to measure"; \
+	  exit 0; \
+	fi; \
+	$(BIN)/python -m tests.bench.cache_suite --suite $(SUITE) $(CACHE_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

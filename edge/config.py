@@ -122,6 +122,19 @@ class CacheConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteCacheConfig:
+    """`[site.cache]`: whether the site's responses are cached (RFC 9111, shared cache) and within what bounds.
+
+    Parsed now so that configs written for the cache load before the cache itself exists; off by default,
+    because storing responses an operator never asked to store would change what clients see.
+    """
+
+    enabled: bool = False
+    max_entry: int = 8 * 1024 * 1024  # larger bodies stream through uncached
+    store_set_cookie: bool = False  # a response with Set-Cookie is stored only when this is true
+
+
+@dataclass(frozen=True, slots=True)
 class HealthConfig:
     """Active checks of a site's origins, and the thresholds that passive checks share (edge/proxy/health.py)."""
 
@@ -147,6 +160,7 @@ class SiteConfig:
     origin_ca: Path | None = None
     origin_client: tuple[Path, Path] | None = None
     static: tuple[tuple[str, Path], ...] = ()
+    cache: SiteCacheConfig = field(default_factory=SiteCacheConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,6 +385,7 @@ _SITE: dict[str, tuple[Converter, bool]] = {
     "origin_ca": (_path, False),
     "origin_client": (lambda v, b: v, False),
     "static": (lambda v, b: v, False),
+    "cache": (lambda v, b: v, False),
 }
 _NESTED: dict[str, dict[str, Converter]] = {
     "timeouts": {"connect": _duration, "read": _duration},
@@ -383,6 +398,7 @@ _NESTED: dict[str, dict[str, Converter]] = {
     },
     "origin_auth": {"secret_env": _env_name},
     "origin_client": {"cert": _path, "key": _path},
+    "cache": {"enabled": _bool, "max_entry": _size, "store_set_cookie": _bool},
 }
 
 
@@ -501,6 +517,7 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
         health = values.pop("health", None)
         auth = values.pop("origin_auth", None)
         client = values.pop("origin_client", None)
+        cache = values.pop("cache", None)
         sites.append(
             SiteConfig(
                 **values,
@@ -510,6 +527,7 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
                 origin_auth_secret_env=_origin_auth(reader, where, auth) if auth is not None else None,
                 origin_client=(client["cert"], client["key"]) if client and len(client) == 2 else None,
                 static=tuple(sorted(static_pairs, key=lambda p: -len(p[0]))),
+                cache=SiteCacheConfig(**cache) if cache else SiteCacheConfig(),
             )
         )
     return sites

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, Listen, parse_config
+from edge.config import ConfigError, Listen, SiteCacheConfig, parse_config
 from edge.units import parse_duration, parse_size
 
 MINIMAL = """\
@@ -114,6 +114,21 @@ def test_admin_off_loopback_needs_token() -> None:
     assert "admin_token_env" in message
     ok = text.replace('admin = "0.0.0.0:9901"', 'admin = "0.0.0.0:9901"\nadmin_token_env = "TOKEN"')
     parse_config(ok, Path("/x/edge.toml"))
+
+
+def test_site_cache_table_is_parsed_and_off_by_default() -> None:
+    assert parse_config(MINIMAL, Path("/x/edge.toml")).sites[0].cache == SiteCacheConfig()
+    assert SiteCacheConfig().enabled is False
+    text = MINIMAL + '  [site.cache]\n  enabled = true\n  max_entry = "2MiB"\n  store_set_cookie = true\n'
+    cache = parse_config(text, Path("/x/edge.toml")).sites[0].cache
+    assert cache == SiteCacheConfig(enabled=True, max_entry=2 * 1024 * 1024, store_set_cookie=True)
+
+
+def test_site_cache_errors_name_the_key_and_line() -> None:
+    text = MINIMAL + '  [site.cache]\n  enabled = "yes"\n  max_entri = "1MiB"\n'
+    found = problems(text)
+    assert any(":8:" in m and "site.cache.enabled: expected true or false" in m for m in found), found
+    assert any(":9:" in m and "unknown key 'max_entri'" in m and "max_entry" in m for m in found), found
 
 
 def test_missing_required_pieces() -> None:
