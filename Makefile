@@ -50,10 +50,13 @@ test: $(STAMP) system-deps lint typecheck
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.run
 
-# Needs ../shared/waf-corpus (not part of a user's clone): detection and false-positive rates of the rules.
+# False positives on the own benign corpus (tests/corpus/benign, per half and category) and, when ../shared/waf-corpus
+# is there (it is not part of a user's clone), detection and false-positive rates on the public corpora.
+# `make waf-score PARANOIA=2`, `make waf-score WAF_SCORE_ARGS=--benign-only` (fast: the own corpus only).
+PARANOIA       ?= 1
+WAF_SCORE_ARGS ?=
 waf-score: $(STAMP)
-	@if [ ! -d $(SHARED)/waf-corpus ]; then echo "waf-score: $(SHARED)/waf-corpus is absent; nothing to score"; exit 0; fi; \
-	$(BIN)/python -m tests.bench.waf_score --corpus $(SHARED)/waf-corpus
+	$(BIN)/python -m tests.bench.waf_score --corpus $(SHARED)/waf-corpus --paranoia $(PARANOIA) $(WAF_SCORE_ARGS)
 
 # Needs a clone of http-tests/cache-tests in $(SUITE) with `npm install --omit=dev` done (not part of a user's
 # clone): the public HTTP cache test suite through edge, required tests per group beside ATS, nginx and Varnish.
