@@ -125,13 +125,17 @@ class CacheConfig:
 class SiteCacheConfig:
     """`[site.cache]`: whether the site's responses are cached (RFC 9111, shared cache) and within what bounds.
 
-    Parsed now so that configs written for the cache load before the cache itself exists; off by default,
-    because storing responses an operator never asked to store would change what clients see.
+    Off by default: storing responses an operator never asked to store would change what clients see.
+    `stale_if_error` is how stale a stored response may be and still answer while the origin cannot be
+    reached at all (refused, reset, timed out): RFC 9111 section 4.2.4 lets a disconnected cache do that;
+    like Cloudflare's stale serving on an unreachable origin. An origin's 5xx is served stale only when the
+    response or request says `stale-if-error` (RFC 5861).
     """
 
     enabled: bool = False
     max_entry: int = 8 * 1024 * 1024  # larger bodies stream through uncached
     store_set_cookie: bool = False  # a response with Set-Cookie is stored only when this is true
+    stale_if_error: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,7 +402,7 @@ _NESTED: dict[str, dict[str, Converter]] = {
     },
     "origin_auth": {"secret_env": _env_name},
     "origin_client": {"cert": _path, "key": _path},
-    "cache": {"enabled": _bool, "max_entry": _size, "store_set_cookie": _bool},
+    "cache": {"enabled": _bool, "max_entry": _size, "store_set_cookie": _bool, "stale_if_error": _duration},
 }
 
 

@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from edge.cache.cache import EdgeCache
 from edge.clients import ClientResolver
 from edge.config import Config
 from edge.exchange import Exchange
@@ -80,6 +81,7 @@ class Runtime:
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
+        self.cache = EdgeCache(config.cache.memory)
         # One thread per worker inspects big request bodies: one at a time, off the event loop (gateway.py).
         self.inspector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-inspect")
 
@@ -89,6 +91,8 @@ class Runtime:
         self.state = ConfigState.build(config)
         if config.ratelimit != old.config.ratelimit:
             self.limiter = Limiter(config.ratelimit)
+        if config.cache.memory != self.cache.memory:
+            self.cache = EdgeCache(config.cache.memory)
         old.sites.close()
 
     def record(self, ex: Exchange) -> None:

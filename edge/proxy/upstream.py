@@ -13,7 +13,6 @@ text is for the log only and never reaches a client.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from collections import deque
 from typing import Any
@@ -36,6 +35,7 @@ class UpstreamError(Exception):
         super().__init__(message)
         self.sent = sent
         self.written = written
+        self.origin: str | None = None  # the origin's URL, for the log
 
 
 class UpstreamTimeout(UpstreamError):
@@ -59,6 +59,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.no_body = False
         self.received_any = False
         self.unsolicited = False  # the origin sent bytes after a complete response: never reused
+        self.until_close = False  # the response's body ends when the origin closes the connection
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
         self.reading_paused = False
@@ -74,11 +75,13 @@ class UpstreamConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if not self.complete:
-            self.error = exc or ConnectionResetError("origin closed the connection")
-            # A response without Content-Length ends when the origin closes: llhttp completes it on EOF.
-            if self.head_done:
-                with contextlib.suppress(httptools.HttpParserError):
-                    self.parser.feed_data(b"")
+            if self.head_done and self.until_close and exc is None:
+                # A response without Content-Length or chunked framing ends when the origin closes
+                # (RFC 9112 section 6.3, rule 8); httptools has no way to tell llhttp about the EOF.
+                self.keep_alive = False
+                self._finish()
+            else:
+                self.error = exc or ConnectionResetError("origin closed the connection")
         self._wake()
         if self.drain_waiter is not None and not self.drain_waiter.done():
             self.drain_waiter.set_result(None)
@@ -95,7 +98,8 @@ class UpstreamConnection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             pass
         except httptools.HttpParserError as exc:
-            self.error = exc
+            if not self.complete:  # junk after a complete response is `_unsolicited`, not this one's error
+                self.error = exc
             self.keep_alive = False
             if self.transport is not None:
                 self.transport.close()
@@ -129,6 +133,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.status = status
         self.keep_alive = self.parser.should_keep_alive()
         self.head_done = True
+        self.until_close = not self.no_body and status not in (204, 304) and _close_delimited(self.headers)
         if self.no_body:
             self._finish()
         self._wake()
@@ -254,6 +259,18 @@ class UpstreamConnection(asyncio.Protocol):
         if self.transport is not None and not self.closed:
             self.transport.close()
         self.closed = True
+
+
+def _close_delimited(headers: list[tuple[bytes, bytes]]) -> bool:
+    """True when a response head states no length: no Content-Length, and no Transfer-Encoding ending in
+    chunked (RFC 9112 section 6.3)."""
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"content-length":
+            return False
+        if lower == b"transfer-encoding" and value.lower().rstrip(b" \t").endswith(b"chunked"):
+            return False
+    return True
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
