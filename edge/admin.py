@@ -23,6 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from edge import __version__
+from edge.cache.cache import key_for_url
 from edge.runtime import Runtime
 from edge.sites import host_from_header
 
@@ -111,7 +112,18 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
         )
 
     async def metrics(request: Request) -> Response:
+        cache = runtime.cache.store
+        runtime.metrics.set("edge_cache_bytes", (), cache.bytes_used)
+        runtime.metrics.set("edge_cache_entries", (), cache.entries)
         return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
+
+    async def cache_purge(request: Request) -> Response:
+        try:
+            body = await request.json()
+            purged = purge(runtime, body)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"purged": purged})
 
     app = Starlette(
         routes=[
@@ -120,10 +132,28 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             Route("/certs", guarded(certs)),
             Route("/rules", guarded(rules)),
             Route("/metrics", guarded(metrics)),
+            Route("/cache/purge", guarded(cache_purge), methods=["POST"]),
         ]
     )
     listen = config.server.admin
     return AdminHostGuard(app, own_host=listen.host.lower() if listen else "localhost")
+
+
+def purge(runtime: Runtime, body: Any) -> int:
+    """`{"url": "https://host/path?query"}` (that entry and its variants) or `{"prefix": "/path/", "host": "h"}`
+    (every entry whose path starts with the prefix, on one host or all); the number of entries purged."""
+    if not isinstance(body, dict):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+    if "url" in body:
+        key = key_for_url(str(body["url"]))
+        if key is None:
+            raise ValueError(f"not an http(s) URL: {body['url']!r}")
+        return runtime.cache.purge(url=key)
+    prefix = body.get("prefix")
+    host = body.get("host")
+    if not isinstance(prefix, str) or not prefix.startswith("/") or (host is not None and not isinstance(host, str)):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+    return runtime.cache.purge(prefix=prefix, host=host)
 
 
 class AdminHostGuard:

@@ -100,6 +100,8 @@ class Runtime:
         duration = time.perf_counter() - ex.started
         self.metrics.observe_duration(duration)
         self.metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
+        if ex.cache is not None:
+            self.metrics.inc("edge_cache_requests_total", (("result", ex.cache),))
         self.log.write(access_line(ex, duration))
 
     def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
