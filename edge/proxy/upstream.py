@@ -81,7 +81,7 @@ class UpstreamConnection(asyncio.Protocol):
                 self.keep_alive = False
                 self._finish()
             else:
-                self.error = exc or ConnectionResetError("origin closed the connection")
+                self.error = self.error or exc or ConnectionResetError("origin closed the connection")
         self._wake()
         if self.drain_waiter is not None and not self.drain_waiter.done():
             self.drain_waiter.set_result(None)
@@ -129,6 +129,15 @@ class UpstreamConnection(asyncio.Protocol):
         status = self.parser.get_status_code()
         if 100 <= status < 200 and status != 101:
             self.headers = []  # interim response (100 Continue, 103 Early Hints): wait for the final one
+            return
+        if status > 599:
+            # HTTP has no such status (RFC 9110 section 15: 100-599): what a client would make of it is
+            # anyone's guess, so it is the origin's failure (502), like nginx's "upstream sent invalid status".
+            self.error = ValueError(f"origin sent status {status}, outside 100-599")
+            self.keep_alive = False
+            if self.transport is not None:
+                self.transport.close()
+            self._wake()
             return
         self.status = status
         self.keep_alive = self.parser.should_keep_alive()

@@ -471,3 +471,60 @@ def test_purge_reaches_every_worker(module_factory: GatewayFactory, origin: Thre
     for _ in range(12):
         get(gateway, target)
     assert script.count(path) == 2 * before
+
+
+# --- what the public cache test suite found, as tests of our own --------------------------------------------
+
+
+async def close_delimited(origin: ThreadedOrigin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A response with no Content-Length and no chunked coding: its body ends when the origin closes."""
+    try:
+        await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError:
+        return
+    origin.requests += 1
+    writer.write(
+        b"HTTP/1.1 200 OK\r\nCache-Control: max-age=60\r\nContent-Type: text/plain\r\n\r\nall of it, then close"
+    )
+    await writer.drain()
+    writer.close()
+
+
+def test_a_body_that_ends_at_close_is_complete_and_stored(
+    gateway_factory: GatewayFactory, threaded_origin: Any
+) -> None:
+    origin = threaded_origin(close_delimited)
+    gateway = gateway_factory.start([site(origin)])
+    first = get(gateway, "/eof")
+    second = get(gateway, "/eof")
+    assert first.status == second.status == 200
+    assert first.body == second.body == b"all of it, then close"
+    assert status_of(second) == "edge; hit"
+    assert origin.requests == 1
+
+
+async def odd_status(origin: ThreadedOrigin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while True:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+        except asyncio.IncompleteReadError:
+            return
+        writer.write(b"HTTP/1.1 999 Weird\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+
+def test_an_origin_status_outside_http_is_a_502(gateway_factory: GatewayFactory, threaded_origin: Any) -> None:
+    gateway = gateway_factory.start([site(threaded_origin(odd_status))])
+    r = get(gateway, "/x")
+    assert r.status == 502
+    assert "outside 100-599" in gateway.log_for(r.request_id or "")["error"]
+
+
+def test_length_shorter_than_the_body_stores_what_the_length_says(gw: Gateway, script: Script) -> None:
+    """An origin that sends more bytes than its Content-Length: the response ends at the length, is stored,
+    and the stray bytes never reach the next client (the connection is not reused)."""
+    path = fresh_path()
+    first = get(gw, f"{path}?cc=max-age%3D60&size=10")
+    assert first.body == b"x" * 10
+    assert status_of(get(gw, f"{path}?cc=max-age%3D60&size=10")) == "edge; hit"
+    assert script.count(path) == 1
