@@ -60,7 +60,19 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
                 "config": {
                     "path": str(state.config.path),
                     "sites": [
-                        {"hosts": list(site.config.hosts), "origins": len(site.config.origins)}
+                        {
+                            "hosts": list(site.config.hosts),
+                            "origins": [
+                                {
+                                    "origin": pool.origin.url,
+                                    "state": pool.health.state,
+                                    "reason": pool.health.reason,
+                                    "active": pool.active,
+                                    "idle": len(pool.idle),
+                                }
+                                for pool in site.pools
+                            ],
+                        }
                         for site in state.sites.sites
                     ],
                 },
@@ -113,6 +125,11 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
 
     async def metrics(request: Request) -> Response:
         cache = runtime.cache.store
+        runtime.metrics.clear("edge_origin_up")
+        for site in runtime.state.sites.sites:
+            for pool in site.pools:
+                labels = (("origin", pool.origin.url), ("site", site.config.hosts[0]))
+                runtime.metrics.set("edge_origin_up", labels, 1.0 if pool.health.state == "up" else 0.0)
         runtime.metrics.set("edge_cache_bytes", (), cache.bytes_used)
         runtime.metrics.set("edge_cache_entries", (), cache.entries)
         return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")

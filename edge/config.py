@@ -158,6 +158,8 @@ class SiteConfig:
     hsts: str = "max-age=31536000"
     connect_timeout: float = 3.0
     read_timeout: float = 30.0
+    total_timeout: float = 300.0  # the whole exchange with the origin, head to last byte
+    drop_response_headers: tuple[str, ...] = ()  # added to Server, X-Powered-By, X-AspNet-Version, ...
     health: HealthConfig | None = None
     origin_auth_secret_env: str | None = None
     client_ca: Path | None = None
@@ -326,6 +328,12 @@ def _hosts(value: Any, _: Path) -> tuple[str, ...]:
     return tuple(v.lower().rstrip(".") for v in value)
 
 
+def _header_names(value: Any, _: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v and v.isascii() and " " not in v for v in value):
+        raise ValueError('expected a list of header names, e.g. ["X-Backend", "X-Runtime"]')
+    return tuple(v.lower() for v in value)
+
+
 def _origins(value: Any, base: Path) -> tuple[Origin, ...]:
     if not isinstance(value, list) or not value:
         raise ValueError(
@@ -390,9 +398,10 @@ _SITE: dict[str, tuple[Converter, bool]] = {
     "origin_client": (lambda v, b: v, False),
     "static": (lambda v, b: v, False),
     "cache": (lambda v, b: v, False),
+    "drop_response_headers": (_header_names, False),
 }
 _NESTED: dict[str, dict[str, Converter]] = {
-    "timeouts": {"connect": _duration, "read": _duration},
+    "timeouts": {"connect": _duration, "read": _duration, "total": _duration},
     "health": {
         "path": _url_path,
         "interval": _positive_duration,
@@ -527,6 +536,7 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
                 **values,
                 connect_timeout=timeouts.get("connect", 3.0),
                 read_timeout=timeouts.get("read", 30.0),
+                total_timeout=timeouts.get("total", 300.0),
                 health=_health(reader, where, health) if health is not None else None,
                 origin_auth_secret_env=_origin_auth(reader, where, auth) if auth is not None else None,
                 origin_client=(client["cert"], client["key"]) if client and len(client) == 2 else None,

@@ -41,7 +41,7 @@ from edge.inspection import attach_body, read_prefix, request_view
 from edge.pages import error_page
 from edge.proxy.forward import request_head, response_headers
 from edge.proxy.transfer import BodyTooLarge, ClientGone, Opened, RequestBody, open_exchange
-from edge.proxy.upstream import UpstreamError, UpstreamTimeout
+from edge.proxy.upstream import NoOrigin, UpstreamError, UpstreamTimeout
 from edge.ratelimit import StorageDown
 from edge.rules import RulesState
 from edge.runtime import ConfigState, Runtime
@@ -319,14 +319,14 @@ class Gateway:
             host=host,
             length=ex.body_length if ex.has_length else None,
             chunked=chunked,
-            extra=((b"x-client-cert-subject", conn_info.client_subject.encode()),) if conn_info.client_subject else (),
+            extra=_edge_headers(site, ex.method, host, ex.target, conn_info),
         )
         body = RequestBody(receive, chunked, ex.body_prefix) if chunked or ex.body_length > 0 else None
         try:
             opened = await open_exchange(site, ex.client_ip, ex.method, head, body)
         except UpstreamError as exc:
             ex.error, ex.origin = str(exc), exc.origin
-            status = 504 if isinstance(exc, UpstreamTimeout) else 502
+            status = 504 if isinstance(exc, UpstreamTimeout) else 503 if isinstance(exc, NoOrigin) else 502
             if not await self.stale_if_error(ex, send, scope, status, disconnected=True):
                 await self.respond_error(ex, send, status)
             return
@@ -445,15 +445,17 @@ class Gateway:
             return
         cache.refreshing.add(ticket.key)
         request = revalidation_headers(variant_request_headers(entry), [entry])
+        host = ex.host.encode("idna")
         head = request_head(
             "GET",
             ex.target,
             request,
             client_ip=ex.peer,
             trusted_peer=False,
-            host=ex.host.encode("idna"),
+            host=host,
             length=None,
             chunked=False,
+            extra=_edge_headers(site, "GET", host, ex.target, _NO_CONNECTION),
         )
         task = asyncio.get_running_loop().create_task(self._refresh(site, ticket.key, entry, head, request))
         self.background.add(task)
@@ -538,6 +540,7 @@ class Gateway:
             public_host=host,
             extra=[],
             origin_hosts=site.origin_hosts,
+            drop=site.response_drop,
         )
         headers = [*base, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
         ticket = ex.ticket
@@ -547,12 +550,16 @@ class Gateway:
             headers.append((b"strict-transport-security", site.hsts))
         ex.status = status
         read_timeout = site.config.read_timeout
+        deadline = ex.started + site.config.total_timeout
         collect = ticket.collect if ticket is not None and ticket.parts is not None else None
         try:
             ex.response_started = True
             await send({"type": "http.response.start", "status": status, "headers": headers})
             while True:
-                chunk = await conn.read_chunk(read_timeout)
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise UpstreamTimeout(f"the exchange outlived timeouts.total ({site.config.total_timeout}s)")
+                chunk = await conn.read_chunk(read_timeout if read_timeout < left else left)
                 if chunk is None:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     break
@@ -595,6 +602,19 @@ class Gateway:
 
 
 _SERVE = frozenset({Reuse.FRESH, Reuse.STALE, Reuse.STALE_WHILE_REVALIDATE})
+
+
+def _edge_headers(
+    site: Site, method: str, host: bytes, target: bytes, conn_info: ConnectionInfo
+) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers only edge sets on a forwarded request: the verified client certificate's subject (mTLS)
+    and the origin signature (`origin_auth`, CONTRACT: HMAC over time, method, host and target)."""
+    out: tuple[tuple[bytes, bytes], ...] = ()
+    if conn_info.client_subject:
+        out = ((b"x-client-cert-subject", conn_info.client_subject.encode()),)
+    if site.signer is not None:
+        out += ((b"edge-origin-auth", site.signer.header(method, host, target, int(time.time()))),)
+    return out
 
 
 def _forwarded_status(ticket: Ticket) -> bytes:

@@ -94,6 +94,7 @@ class Metrics:
         self.describe("edge_requests_total", "counter", "Requests answered, by site and status class.")
         self.describe("edge_request_duration_seconds", "histogram", "Time from request head to last byte sent.")
         self.describe("edge_reload_errors_total", "counter", "Reloads of config, certificates or rules that failed.")
+        self.describe("edge_origin_up", "gauge", "1 when the origin takes requests, 0 while it is held out.")
         self.describe("edge_cache_requests_total", "counter", "Requests to cached sites, by cache result.")
         self.describe("edge_cache_bytes", "gauge", "Bytes held by this worker's cache (bodies, headers, overhead).")
         self.describe("edge_cache_entries", "gauge", "Responses (variants) held by this worker's cache.")

@@ -17,6 +17,7 @@ from edge.clients import ClientResolver
 from edge.config import Config
 from edge.exchange import Exchange
 from edge.observe import AccessLog, Metrics, access_line
+from edge.proxy.checks import HealthChecks
 from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
@@ -82,6 +83,7 @@ class Runtime:
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
         self.cache = EdgeCache(config.cache.memory)
+        self.checks = HealthChecks(self.state.sites)  # started by the worker once its loop runs
         # One thread per worker inspects big request bodies: one at a time, off the event loop (gateway.py).
         self.inspector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-inspect")
 
@@ -89,6 +91,11 @@ class Runtime:
         """Publish a new config snapshot; the old origin pools close their idle connections and retire."""
         old = self.state
         self.state = ConfigState.build(config)
+        running = bool(self.checks.tasks)
+        self.checks.stop()
+        self.checks = HealthChecks(self.state.sites)
+        if running:
+            self.checks.start()
         if config.ratelimit != old.config.ratelimit:
             self.limiter = Limiter(config.ratelimit)
         if config.cache.memory != self.cache.memory:

@@ -149,6 +149,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         loop.add_signal_handler(sig, stopping.set)
     runtime.log.start_flusher()
     connections.start()
+    runtime.checks.start()
     reloader.start()
     for server, sock in servers:
         await server.startup(sockets=[sock])
@@ -162,6 +163,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     await reloader.stop()
     await asyncio.gather(*(server.shutdown(sockets=[sock]) for server, sock in servers))
     connections.stop()
+    runtime.checks.stop()
     runtime.state.sites.close()
     runtime.log.stop()
     runtime.inspector.shutdown(wait=False, cancel_futures=True)

@@ -7,10 +7,12 @@ is for the log only), `BodyTooLarge` and `ClientGone`.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from edge.proxy.upstream import UpstreamConnection, UpstreamError
+from edge.proxy.health import last_resort
+from edge.proxy.upstream import NoOrigin, UpstreamConnection, UpstreamError, UpstreamTimeout
 
 if TYPE_CHECKING:
     from edge.sites import Site
@@ -49,8 +51,12 @@ class Opened:
 async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, body: RequestBody | None) -> Opened:
     """Send the request and wait for the response head, failing over where that is safe.
 
-    An origin that refuses the connection never saw the request, so the next origin is tried (like
-    nginx's `proxy_next_upstream error`). A reused keep-alive connection that the origin closed without
+    The origins are tried in the balancer's order among those the health state allows (proxy/health.py);
+    when none is, the one whose back-off ends first takes this request as a probe, or NoOrigin (503 at
+    once) while a probe is already out. An origin that refuses the connection never saw the request, so
+    the next origin is tried (like nginx's `proxy_next_upstream error`); refusals and timeouts count
+    against the origin's health, an answer for it. An idempotent request whose fresh connection closed
+    before a byte of answer moves once to the next origin. A reused keep-alive connection that the origin closed without
     a byte of answer is retried once on a fresh connection (with the body when it was small enough to
     keep, REPLAY_LIMIT), but only when the request cannot have been processed: nothing of it was
     written, or its method is idempotent (RFC 9110 section 9.2.2; nginx's `non_idempotent` default, Go's
@@ -58,15 +64,24 @@ async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, bo
     """
     config = site.config
     has_body = body is not None
-    first = site.balancer.pick(client_ip)
+    now = time.monotonic()
+    order = site.balancer.order(client_ip, lambda pool: pool.health.usable(now))
+    if not order:
+        index = last_resort([pool.health for pool in site.pools], now)
+        if index is None:
+            raise NoOrigin("every origin of the site is down; a probe request is already out", sent=False)
+        order = [site.pools[index]]
     last_error: UpstreamError | None = None
-    for pool in (first, *(p for p in site.pools if p is not first)):
+    moved = False  # the one move to another origin after an idempotent request found its connection closed
+    for pool in order:
         replay: bytes | None = None
+        pool.health.record_attempt(now)
         for attempt in (0, 1):
             try:
                 conn, fresh = await pool.acquire(config.connect_timeout, fresh=attempt > 0)
             except UpstreamError as exc:
                 exc.origin = pool.origin.url
+                pool.health.record_failure(time.monotonic(), str(exc))
                 last_error = exc
                 break
             try:
@@ -76,6 +91,7 @@ async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, bo
                 elif body is not None:
                     replay = await stream_request_body(body, conn, config.max_body)
                 status, raw_headers = await conn.read_head(config.read_timeout)
+                pool.health.record_success(time.monotonic())
                 return Opened(conn, status, raw_headers, pool.origin.url)
             except UpstreamError as exc:
                 conn.release()
@@ -89,6 +105,12 @@ async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, bo
                 ):
                     continue
                 exc.origin = pool.origin.url
+                if isinstance(exc, UpstreamTimeout):
+                    pool.health.record_failure(time.monotonic(), str(exc))
+                elif not moved and not exc.sent and method in IDEMPOTENT and (not has_body or replay is not None):
+                    moved = True  # closed before a byte of answer: once more, on the next origin
+                    last_error = exc
+                    break
                 raise
             except (BodyTooLarge, ClientGone):
                 conn.close()

@@ -20,6 +20,7 @@ from typing import Any
 import httptools
 
 from edge.config import Origin
+from edge.proxy.health import HealthPolicy, OriginHealth
 
 _HIGH_WATER = 256 * 1024  # response bytes buffered before the origin socket is paused
 _MAX_IDLE = 256  # idle keep-alive connections kept per origin
@@ -40,6 +41,10 @@ class UpstreamError(Exception):
 
 class UpstreamTimeout(UpstreamError):
     """The origin did not answer (or stopped sending) within the read timeout."""
+
+
+class NoOrigin(UpstreamError):
+    """Every origin of the site is down and one probe request is already out: 503 at once."""
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -290,9 +295,12 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 class Pool:
     """Idle keep-alive connections to one origin (LIFO, so the warmest connection is reused first)."""
 
-    def __init__(self, origin: Origin, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, origin: Origin, *, ssl_context: ssl.SSLContext | None = None, health: OriginHealth | None = None
+    ) -> None:
         self.origin = origin
         self.ssl_context = ssl_context
+        self.health = health or OriginHealth(HealthPolicy())
         self.idle: list[UpstreamConnection] = []
         self.active = 0
         self.closed = False  # retired by a config reload: connections coming back are closed, not kept
