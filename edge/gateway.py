@@ -7,6 +7,7 @@
     ratelimit   [[ratelimit]] rules with `limits`, or 429 (503 when the storage fails closed)
     waf head    rules that need no body, before a byte of it is read
     waf body    rules that read the body, on its first waf.max_body bytes
+    static      [site.static] folders answered by the gateway itself, never forwarded (static.py)
     forward     balancer -> pooled upstream connection -> request head and body streamed out
     response    header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back
     log         the access-log line and metrics
@@ -85,6 +86,8 @@ class Gateway:
                     status = self.waf_phase(ex, rules, view, waf, "head")
                 if status is None and ex.needs_body:
                     status = await self.waf_body_phase(ex, rules, view, waf, receive, conn_info)
+            if status is None:
+                status = await self.static_phase(ex, scope, send, conn_info)
             if status is None:
                 await self.forward_phase(ex, state, scope, receive, send, head.host or host.encode(), conn_info)
             elif status:
@@ -239,6 +242,13 @@ class Gateway:
         loop = asyncio.get_running_loop()
         verdict = await loop.run_in_executor(self.runtime.inspector, self._evaluate, rules, view, waf, "body")
         return self.waf_verdict(ex, verdict)
+
+    async def static_phase(self, ex: Exchange, scope: Scope, send: Send, conn_info: ConnectionInfo) -> int | None:
+        """A path under one of the site's static prefixes is answered from its folder (static.py), 404 included;
+        None lets any other request go on. 0 means the response was sent."""
+        assert ex.site is not None
+        static = ex.site.static
+        return await static.serve(ex, scope["headers"], send, conn_info) if static.mounts else None
 
     async def forward_phase(
         self,

@@ -14,6 +14,7 @@ from edge.proxy.balancer import BALANCERS, Balancer
 from edge.proxy.forward import origin_authorities
 from edge.proxy.signing import Signer
 from edge.proxy.upstream import Pool
+from edge.static import NO_STATIC, StaticFolders
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Site:
     hsts: bytes
     client_cas: tuple[x509.Certificate, ...] = ()
     signer: Signer | None = None  # origin_auth: signs each forwarded request (Edge-Origin-Auth)
+    static: StaticFolders = NO_STATIC  # [site.static]: folders the gateway serves itself (static.py)
 
     @classmethod
     def build(cls, index: int, config: SiteConfig) -> Site:
@@ -48,6 +50,7 @@ class Site:
             hsts=config.hsts.encode("latin-1"),
             client_cas=_load_cas(config.client_ca) if config.client_ca else (),
             signer=Signer.from_env(config.origin_auth_secret_env) if config.origin_auth_secret_env else None,
+            static=StaticFolders.build(config.static, config.static_cache_control),
         )
 
     def accepts_client(self, leaf: x509.Certificate | None) -> bool:
