@@ -173,6 +173,12 @@ class StaticFolders:
                 out.append((b"content-range", part.content_range()))
                 return await _send_file(ex, send, conn, file, 206, out, part.first, part.length)
             return await _send_file(ex, send, conn, file, 200, out, 0, size)
+        except OSError as exc:  # a read failed (EIO): a 503 page, or a cut connection once the head is out
+            ex.error = f"static: {exc.strerror}"
+            if ex.response_started:
+                conn.abort()
+                return 0
+            return 503
         finally:
             file.close()
 

@@ -282,3 +282,25 @@ def test_unsatisfiable_range_and_not_modified(folders: StaticFolders) -> None:
     assert again.headers[b"cache-control"] == b"public, max-age=60" and b"content-length" not in again.headers
     _, other, _ = answer(folders, "/assets/site.css", {b"if-none-match": etag})  # the gzip tag, identity asked
     assert other.status == 200
+
+
+def test_a_failing_read_is_a_503_before_the_head_and_a_cut_connection_after(
+    folders: StaticFolders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(fd: int, size: int, offset: int) -> bytes:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "pread", failing)
+    status, out, ex = answer(folders, "/assets/site.css")
+    assert status == 503 and out.messages == [] and ex.error == "static: Input/output error"
+    aborted: list[bool] = []
+
+    class Transport:
+        def close(self) -> None:
+            aborted.append(True)
+
+    conn = ConnectionInfo(transport=Transport())
+    big = Exchange("rid", 0.0, "GET", "/assets/big.bin", "example.test", "127.0.0.1")
+    captured = Captured()
+    assert asyncio.run(folders.serve(big, [], captured.send, conn)) == 0
+    assert captured.status == 200 and aborted == [True]
