@@ -109,7 +109,11 @@ async def best(number: int, run: Callable[[], Awaitable[object]]) -> float:
 
 
 async def main(number: int) -> dict[str, float]:
-    folder = Path(tempfile.mkdtemp(prefix="static-bench-"))
+    with tempfile.TemporaryDirectory(prefix="static-bench-") as name:
+        return await measure(Path(name), number)
+
+
+async def measure(folder: Path, number: int) -> dict[str, float]:
     static = folder / "static"
     (static / "css").mkdir(parents=True)
     payload = os.urandom(1024)
