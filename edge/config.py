@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from edge.tomlpos import FilePos, line_of, locate
 from edge.units import parse_duration, parse_size
+from edge.urlnorm import normalize_path
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -165,7 +166,8 @@ class SiteConfig:
     client_ca: Path | None = None
     origin_ca: Path | None = None
     origin_client: tuple[Path, Path] | None = None
-    static: tuple[tuple[str, Path], ...] = ()
+    static: tuple[tuple[str, Path], ...] = ()  # [site.static]: (prefix ending in "/", folder), longest prefix first
+    static_cache_control: str = "public, max-age=3600"  # Cache-Control of [site.static] files; "" sends none
     cache: SiteCacheConfig = field(default_factory=SiteCacheConfig)
 
 
@@ -292,6 +294,13 @@ def _positive_duration(value: Any, _: Path) -> float:
     return seconds
 
 
+def _field_value(value: Any, base: Path) -> str:
+    text = _str(value, base)
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F or ord(c) > 0xFF for c in text):
+        raise ValueError(f"expected a header field value without control characters, got {value!r}")
+    return text.strip(" \t")
+
+
 def _url_path(value: Any, base: Path) -> str:
     path = _str(value, base)
     if not path.startswith("/"):
@@ -397,6 +406,7 @@ _SITE: dict[str, tuple[Converter, bool]] = {
     "origin_ca": (_path, False),
     "origin_client": (lambda v, b: v, False),
     "static": (lambda v, b: v, False),
+    "static_cache_control": (_field_value, False),
     "cache": (lambda v, b: v, False),
     "drop_response_headers": (_header_names, False),
 }
@@ -512,14 +522,7 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
         for key, schema in _NESTED.items():
             if key in values:
                 values[key] = reader.table(values[key], (*where, key), {k: (c, False) for k, c in schema.items()})
-        static = values.pop("static", {})
-        static_pairs: list[tuple[str, Path]] = []
-        if isinstance(static, dict):
-            for prefix, folder in static.items():
-                if not isinstance(folder, str) or not prefix.startswith("/"):
-                    reader.problem((*where, "static", prefix), 'static entries are "/url-prefix/" = "folder"')
-                    continue
-                static_pairs.append((prefix, reader.path.parent / folder))
+        static_pairs = _static(reader, where, values.pop("static", {}))
         for host in values.get("hosts", ()):
             if host in seen:
                 reader.problem((*where, "hosts"), f"host {host!r} is already served by site #{seen[host] + 1}")
@@ -545,6 +548,48 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
             )
         )
     return sites
+
+
+def _static(reader: _Reader, where: tuple[str | int, ...], raw: Any) -> list[tuple[str, Path]]:
+    """`[site.static]`: URL prefix -> folder. A prefix is a path in normal form (what requests are compared
+    with, after urlnorm.py) and always ends in "/"; the folder must exist when the config loads."""
+    if not isinstance(raw, dict):
+        reader.problem((*where, "static"), '[site.static] is a table of "/url-prefix/" = "folder"')
+        return []
+    pairs: dict[str, Path] = {}
+    for prefix, folder in raw.items():
+        at = (*where, "static", prefix)
+        if not isinstance(folder, str) or not prefix.startswith("/"):
+            reader.problem(at, 'static entries are "/url-prefix/" = "folder"')
+            continue
+        normal = prefix if prefix.endswith("/") else prefix + "/"
+        if not _is_normal_path(normal):
+            reader.problem(
+                at,
+                f"site.static: write the prefix {prefix!r} as requests carry it once normalised: percent-encoded, "
+                'without "..", "//" or "\\", e.g. "/assets/"',
+            )
+            continue
+        if normal in pairs:
+            reader.problem(at, f"site.static: the prefix {normal!r} is given twice")
+            continue
+        path = reader.path.parent / folder
+        if not path.is_dir():
+            reader.problem(
+                at, f"site.static: folder {str(path)!r} for {prefix!r} is not a directory: create it or fix the path"
+            )
+            continue
+        pairs[normal] = path
+    return list(pairs.items())
+
+
+def _is_normal_path(path: str) -> bool:
+    """The path is what urlnorm.py makes of it (no `..`, `//`, `\\`, lower-case or needless escapes), no `?#`."""
+    try:
+        raw = path.encode("ascii")
+        return normalize_path(raw) == raw and b"?" not in raw and b"#" not in raw
+    except (UnicodeEncodeError, ValueError):
+        return False
 
 
 def _health(reader: _Reader, where: tuple[str | int, ...], values: dict[str, Any]) -> HealthConfig:

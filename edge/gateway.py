@@ -7,6 +7,7 @@
     ratelimit   [[ratelimit]] rules with `limits`, or 429 (503 when the storage fails closed)
     waf head    rules that need no body, before a byte of it is read
     waf body    rules that read the body, on its first waf.max_body bytes
+    static      [site.static] folders answered by the gateway itself, never forwarded (static.py)
     cache       a stored response that may answer (RFC 9111), or a revalidation / collapsed miss (cache/)
     forward     balancer -> pooled upstream connection -> request head and body streamed out (proxy/transfer.py)
     response    header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back;
@@ -92,6 +93,8 @@ class Gateway:
                     status = self.waf_phase(ex, rules, view, waf, "head")
                 if status is None and ex.needs_body:
                     status = await self.waf_body_phase(ex, rules, view, waf, receive, conn_info)
+            if status is None:
+                status = await self.static_phase(ex, scope, send, conn_info)
             if status is None:
                 status = await self.cache_lookup_phase(ex, scope, send)
             if status is None:
@@ -293,6 +296,13 @@ class Gateway:
             ticket.reason = "stale"
             ticket.forward_headers = revalidation_headers(headers, [entry])
         return None
+
+    async def static_phase(self, ex: Exchange, scope: Scope, send: Send, conn_info: ConnectionInfo) -> int | None:
+        """A path under one of the site's static prefixes is answered from its folder (static.py), 404 included;
+        None lets any other request go on. 0 means the response was sent."""
+        assert ex.site is not None
+        static = ex.site.static
+        return await static.serve(ex, scope["headers"], send, conn_info) if static.mounts else None
 
     async def forward_phase(
         self,

@@ -15,6 +15,7 @@ from edge.proxy.forward import DROP_FROM_ORIGIN, origin_authorities
 from edge.proxy.health import HealthPolicy, OriginHealth
 from edge.proxy.signing import Signer
 from edge.proxy.upstream import Pool
+from edge.static import NO_STATIC, StaticFolders
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,7 @@ class Site:
     client_cas: tuple[x509.Certificate, ...] = ()
     signer: Signer | None = None  # origin_auth: signs each forwarded request (Edge-Origin-Auth)
     response_drop: frozenset[bytes] = DROP_FROM_ORIGIN  # plus the site's drop_response_headers
+    static: StaticFolders = NO_STATIC  # [site.static]: folders the gateway serves itself (static.py)
 
     @classmethod
     def build(cls, index: int, config: SiteConfig) -> Site:
@@ -53,6 +55,7 @@ class Site:
             client_cas=_load_cas(config.client_ca) if config.client_ca else (),
             signer=Signer.from_env(config.origin_auth_secret_env) if config.origin_auth_secret_env else None,
             response_drop=DROP_FROM_ORIGIN | {name.encode("ascii") for name in config.drop_response_headers},
+            static=StaticFolders.build(config.static, config.static_cache_control),
         )
 
     def accepts_client(self, leaf: x509.Certificate | None) -> bool:
