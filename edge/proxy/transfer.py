@@ -11,7 +11,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from edge.proxy.health import last_resort
 from edge.proxy.upstream import NoOrigin, UpstreamConnection, UpstreamError, UpstreamTimeout
 
 if TYPE_CHECKING:
@@ -51,9 +50,9 @@ class Opened:
 async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, body: RequestBody | None) -> Opened:
     """Send the request and wait for the response head, failing over where that is safe.
 
-    The origins are tried in the balancer's order among those the health state allows (proxy/health.py);
-    when none is, the one whose back-off ends first takes this request as a probe, or NoOrigin (503 at
-    once) while a probe is already out. An origin that refuses the connection never saw the request, so
+    The origins are tried in the balancer's order among those the health state allows (proxy/health.py:
+    an ejected origin whose back-off is over takes one probe request at a time); when none is, NoOrigin
+    (503 at once, not a wait for timeouts). An origin that refuses the connection never saw the request, so
     the next origin is tried (like nginx's `proxy_next_upstream error`); refusals and timeouts count
     against the origin's health, an answer for it. An idempotent request whose fresh connection closed
     before a byte of answer moves once to the next origin. A reused keep-alive connection that the origin closed without
@@ -67,10 +66,7 @@ async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, bo
     now = time.monotonic()
     order = site.balancer.order(client_ip, lambda pool: pool.health.usable(now))
     if not order:
-        index = last_resort([pool.health for pool in site.pools], now)
-        if index is None:
-            raise NoOrigin("every origin of the site is down; a probe request is already out", sent=False)
-        order = [site.pools[index]]
+        raise NoOrigin("every origin of the site is down (held out by health checks or back-off)", sent=False)
     last_error: UpstreamError | None = None
     moved = False  # the one move to another origin after an idempotent request found its connection closed
     for pool in order:
