@@ -165,6 +165,7 @@ class SiteConfig:
     origin_client: tuple[Path, Path] | None = None
     static: tuple[tuple[str, Path], ...] = ()
     cache: SiteCacheConfig = field(default_factory=SiteCacheConfig)
+    compress: bool = False  # gzip/brotli text bodies the origin left uncompressed (edge/proxy/compress.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,6 +391,7 @@ _SITE: dict[str, tuple[Converter, bool]] = {
     "origin_client": (lambda v, b: v, False),
     "static": (lambda v, b: v, False),
     "cache": (lambda v, b: v, False),
+    "compress": (_bool, False),
 }
 _NESTED: dict[str, dict[str, Converter]] = {
     "timeouts": {"connect": _duration, "read": _duration},
