@@ -169,6 +169,7 @@ class SiteConfig:
     static: tuple[tuple[str, Path], ...] = ()  # [site.static]: (prefix ending in "/", folder), longest prefix first
     static_cache_control: str = "public, max-age=3600"  # Cache-Control of [site.static] files; "" sends none
     cache: SiteCacheConfig = field(default_factory=SiteCacheConfig)
+    compress: bool = False  # gzip/brotli text bodies the origin left uncompressed (edge/proxy/compress.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +410,7 @@ _SITE: dict[str, tuple[Converter, bool]] = {
     "static_cache_control": (_field_value, False),
     "cache": (lambda v, b: v, False),
     "drop_response_headers": (_header_names, False),
+    "compress": (_bool, False),
 }
 _NESTED: dict[str, dict[str, Converter]] = {
     "timeouts": {"connect": _duration, "read": _duration, "total": _duration},

@@ -131,6 +131,13 @@ def test_site_cache_errors_name_the_key_and_line() -> None:
     assert any(":9:" in m and "unknown key 'max_entri'" in m and "max_entry" in m for m in found), found
 
 
+def test_site_compress_is_off_by_default_and_a_boolean() -> None:
+    assert parse_config(MINIMAL, Path("/x/edge.toml")).sites[0].compress is False
+    assert parse_config(MINIMAL + "compress = true\n", Path("/x/edge.toml")).sites[0].compress is True
+    (message,) = problems(MINIMAL + 'compress = "gzip"\n')
+    assert ":7: site.compress: expected true or false, got 'gzip'" in message
+
+
 def test_missing_required_pieces() -> None:
     found = problems('[server]\nhttp = "127.0.0.1:80"\n')
     assert any("missing the required key 'https'" in m for m in found)
