@@ -29,6 +29,7 @@ from edge.cache.answer import Answer, answer
 from edge.cache.cache import TARGETED, Ticket
 from edge.cache.directives import request_directives, response_directives
 from edge.cache.entry import StoredResponse, stored_response
+from edge.cache.fields import combined
 from edge.cache.invalidation import invalidated_keys
 from edge.cache.keys import primary_key
 from edge.cache.policy import ERROR_STATUSES, Reuse, reuse, stale_on_error
@@ -40,6 +41,15 @@ from edge.exchange import ConnectionInfo, Exchange
 from edge.framing import Head, scan_head
 from edge.inspection import attach_body, read_prefix, request_view
 from edge.pages import error_page
+from edge.proxy.compress import (
+    HAVE_BROTLI,
+    Encoder,
+    choose,
+    compressed_304_headers,
+    compressed_headers,
+    should_compress,
+    vary_on_accept_encoding,
+)
 from edge.proxy.forward import request_head, response_headers
 from edge.proxy.transfer import BodyTooLarge, ClientGone, Opened, RequestBody, open_exchange
 from edge.proxy.upstream import NoOrigin, UpstreamError, UpstreamTimeout
@@ -284,7 +294,7 @@ class Gateway:
                 ex.cache = "hit" if decision is Reuse.FRESH else "stale"
                 if decision is Reuse.STALE_WHILE_REVALIDATE:
                     self._refresh_later(ex, entry, scope)
-                await self.send_stored(ex, send, served)
+                await self.send_stored(ex, send, scope, served)
                 return 0
         if decision is Reuse.GATEWAY_TIMEOUT:
             ex.cache = "miss"
@@ -382,7 +392,7 @@ class Gateway:
                 served = answer(fresh, ex.method, scope["headers"], now, member)
                 if served is not None:
                     ex.cache = "revalidated"
-                    await self.send_stored(ex, send, served)
+                    await self.send_stored(ex, send, scope, served)
                     return True
             return False
         if status in ERROR_STATUSES and await self.stale_if_error(ex, send, scope, status, disconnected=False):
@@ -426,7 +436,7 @@ class Gateway:
         if served is None:
             return False
         ex.cache = "stale"
-        await self.send_stored(ex, send, served)
+        await self.send_stored(ex, send, scope, served)
         return True
 
     def store_phase(self, ex: Exchange, opened: Opened, headers: list[tuple[bytes, bytes]], scope: Scope) -> None:
@@ -523,18 +533,20 @@ class Gateway:
         finally:
             cache.refreshing.discard(key)
 
-    async def send_stored(self, ex: Exchange, send: Send, served: Answer) -> None:
+    async def send_stored(self, ex: Exchange, send: Send, scope: Scope, served: Answer) -> None:
         """A response answered from the cache, with edge's own headers."""
         site = ex.site
         assert site is not None
-        headers = [*served.headers, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
+        headers, encoder = _compression(site, ex, served.status, served.headers, scope["headers"])
+        headers = [*headers, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
         if site.hsts:
             headers.append((b"strict-transport-security", site.hsts))
+        body = served.body if encoder is None else encoder.feed(served.body, more_coming=True) + encoder.finish()
         ex.status = served.status
-        ex.bytes_sent = len(served.body)
+        ex.bytes_sent = len(body)
         ex.response_started = True
         await send({"type": "http.response.start", "status": served.status, "headers": headers})
-        await send({"type": "http.response.body", "body": served.body, "more_body": False})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def response_phase(
         self, ex: Exchange, send: Send, scope: Scope, opened: Opened, host: bytes, conn_info: ConnectionInfo
@@ -552,7 +564,8 @@ class Gateway:
             origin_hosts=site.origin_hosts,
             drop=site.response_drop,
         )
-        headers = [*base, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
+        headers, encoder = _compression(site, ex, status, base, scope["headers"])
+        headers = [*headers, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
         ticket = ex.ticket
         if ticket is not None:
             headers.append((b"cache-status", _forwarded_status(ticket)))
@@ -571,12 +584,18 @@ class Gateway:
                     raise UpstreamTimeout(f"the exchange outlived timeouts.total ({site.config.total_timeout}s)")
                 chunk = await conn.read_chunk(read_timeout if read_timeout < left else left)
                 if chunk is None:
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    tail = encoder.finish() if encoder is not None else b""
+                    ex.bytes_sent += len(tail)
+                    await send({"type": "http.response.body", "body": tail, "more_body": False})
                     break
-                ex.bytes_sent += len(chunk)
                 if collect is not None:
-                    collect(chunk)
+                    collect(chunk)  # the store keeps the body as the origin sent it
                 last = conn.complete and not conn.chunks
+                if encoder is not None:
+                    chunk = encoder.feed(chunk, more_coming=last)
+                    if last:
+                        chunk += encoder.finish()
+                ex.bytes_sent += len(chunk)
                 await send({"type": "http.response.body", "body": chunk, "more_body": not last})
                 if last:
                     break
@@ -625,6 +644,23 @@ def _edge_headers(
     if site.signer is not None:
         out += ((b"edge-origin-auth", site.signer.header(method, host, target, int(time.time()))),)
     return out
+
+
+def _compression(
+    site: Site, ex: Exchange, status: int, headers: list[tuple[bytes, bytes]], request: list[tuple[bytes, bytes]]
+) -> tuple[list[tuple[bytes, bytes]], Encoder | None]:
+    """The response headers and the encoder when the site compresses (`compress = true`, proxy/compress.py):
+    the store always keeps the body as the origin sent it, so one stored copy serves every Accept-Encoding."""
+    if not site.config.compress:
+        return headers, None
+    coding = choose(combined(request, b"accept-encoding"), HAVE_BROTLI)
+    if status == 304:
+        return (compressed_304_headers(headers) if coding is not None else headers), None
+    if not should_compress(status, ex.method, headers, request):
+        return headers, None
+    if coding is None:
+        return vary_on_accept_encoding(headers), None
+    return compressed_headers(headers, coding), Encoder(coding)
 
 
 def _forwarded_status(ticket: Ticket) -> bytes:
