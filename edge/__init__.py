@@ -16,7 +16,8 @@ The map, in the order a request meets it:
                   and runs its tests
   proxy/          upstream.py (pooled httptools client), balancer.py (weighted round-robin, least-conn,
                   rendezvous ip-hash), health.py (passive and active origin health, pure), forward.py
-                  (header rules), signing.py (Edge-Origin-Auth)
+                  (header rules), signing.py (Edge-Origin-Auth), transfer.py (one exchange, fail-over),
+                  tunnel.py (WebSocket: after the origin's 101, bytes both ways between the two transports)
   origin_guard.py what origins run to check Edge-Origin-Auth; standard library only, imports nothing from edge
   cache/          the HTTP cache's pure core (RFC 9111 policy, validation, Vary, ranges, Cache-Status) and
                   store.py (byte-bounded LRU); its own map in cache/__init__.py, not yet in the request path
