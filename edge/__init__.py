@@ -19,11 +19,12 @@ The map, in the order a request meets it:
                   and runs its tests
   proxy/          upstream.py (pooled httptools client), balancer.py (weighted round-robin, least-conn,
                   rendezvous ip-hash), health.py (passive and active origin health, pure), forward.py
-                  (header rules), signing.py (Edge-Origin-Auth), compress.py (gzip/brotli of text
-                  responses per site, pure and streaming; not yet in the response phase)
+                  (header rules), signing.py (Edge-Origin-Auth), transfer.py (one exchange, fail-over),
+                  tunnel.py (WebSocket: after the origin's 101, bytes both ways), checks.py (active health
+                  checks), compress.py (gzip/brotli of text responses per site, streaming)
   origin_guard.py what origins run to check Edge-Origin-Auth; standard library only, imports nothing from edge
   cache/          the HTTP cache's pure core (RFC 9111 policy, validation, Vary, ranges, Cache-Status) and
-                  store.py (byte-bounded LRU); its own map in cache/__init__.py, not yet in the request path
+                  store.py (byte-bounded LRU), cache.py (collapsing, tickets); its own map in cache/__init__.py
   redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
   observe.py      access log and metrics; runtime.py the live snapshots; reload.py + watch.py take changes
                   to edge.toml, certs/ and rules/ live

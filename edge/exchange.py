@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,10 +25,24 @@ class ConnectionInfo:
     closed: bool = False
     timed_out: bool = False  # client_body_timeout closed the connection (the gateway logs 408)
     transport: Any = None
+    hand_over: Callable[[], Handover] | None = None  # set by the protocol when the request asked for an Upgrade
 
     def abort(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """The client connection of an upgrade request, handed from the HTTP protocol to a tunnel (proxy/tunnel.py).
+
+    `early` is what the client sent after the request head and before edge answered: never parsed as HTTP.
+    `ended` must be called when the tunnel is over, so the connection leaves the worker's table.
+    """
+
+    transport: Any
+    early: bytes
+    ended: Callable[[], None]
 
 
 @dataclass(slots=True)
@@ -59,3 +74,5 @@ class Exchange:
     body_prefix: Any = None  # the part of the body the WAF read (`inspection.BodyPrefix`), forwarded first
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # edge's own, for any response
     ticket: Any = None  # cache.cache.Ticket when the site has a cache
+    upgrade: bytes | None = None  # the protocol an Upgrade request asked for (lower case), e.g. b"websocket"
+    bytes_in: int | None = None  # a tunnel's bytes from the client to the origin (`bytes_sent`: the other way)

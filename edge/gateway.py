@@ -10,6 +10,7 @@
     static      [site.static] folders answered by the gateway itself, never forwarded (static.py)
     cache       a stored response that may answer (RFC 9111), or a revalidation / collapsed miss (cache/)
     forward     balancer -> pooled upstream connection -> request head and body streamed out (proxy/transfer.py)
+    tunnel      a WebSocket handshake the origin accepted (101): bytes both ways until a side closes (proxy/tunnel.py)
     response    header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back;
                 for the cache: 304 freshening, stale-if-error, invalidation, and the body kept for the store
     store       a complete storable response into the cache
@@ -52,6 +53,15 @@ from edge.proxy.compress import (
 )
 from edge.proxy.forward import request_head, response_headers
 from edge.proxy.transfer import BodyTooLarge, ClientGone, Opened, RequestBody, open_exchange
+from edge.proxy.tunnel import (
+    UPGRADE_HEADERS,
+    WEBSOCKET,
+    Tunnel,
+    handshake_problem,
+    requested_upgrade,
+    switch_problem,
+    switching_head,
+)
 from edge.proxy.upstream import NoOrigin, UpstreamError, UpstreamTimeout
 from edge.ratelimit import StorageDown
 from edge.rules import RulesState
@@ -145,6 +155,13 @@ class Gateway:
         ex.raw_target = raw
         ex.target = raw if path is raw_path else (path + b"?" + query if query else path)
         ex.path = path.decode("latin-1")
+        if scope.get("edge.upgrade"):
+            ex.upgrade = requested_upgrade(scope["headers"])
+            if ex.upgrade == WEBSOCKET:
+                ex.error = handshake_problem(
+                    ex.method, scope["http_version"], scope["headers"], body_length=ex.body_length, chunked=ex.chunked
+                )
+                return 400 if ex.error else None
         return None
 
     def site_phase(self, ex: Exchange, state: ConfigState, conn_info: ConnectionInfo) -> int | None:
@@ -270,7 +287,7 @@ class Gateway:
         site = ex.site
         assert site is not None
         config = site.config.cache
-        if not config.enabled:
+        if not config.enabled or ex.upgrade == WEBSOCKET:  # a handshake is never answered from the cache
             return None
         cache = self.runtime.cache
         key = primary_key("https", ex.host, ex.target.decode("latin-1"))
@@ -330,6 +347,7 @@ class Gateway:
         assert site is not None
         ticket = ex.ticket
         chunked = ex.chunked
+        edge_extra = _edge_headers(site, ex.method, host, ex.target, conn_info)
         head = request_head(
             ex.method,
             ex.target,
@@ -339,7 +357,7 @@ class Gateway:
             host=host,
             length=ex.body_length if ex.has_length else None,
             chunked=chunked,
-            extra=_edge_headers(site, ex.method, host, ex.target, conn_info),
+            extra=(*edge_extra, *UPGRADE_HEADERS) if ex.upgrade == WEBSOCKET else edge_extra,
         )
         body = RequestBody(receive, chunked, ex.body_prefix) if chunked or ex.body_length > 0 else None
         try:
@@ -357,6 +375,9 @@ class Gateway:
             _client_gone(ex, conn_info)
             return
         ex.origin = opened.origin
+        if opened.status == 101:
+            await self.tunnel_phase(ex, send, scope, opened, host, conn_info)
+            return
         if ticket is not None and await self.cache_response_phase(ex, send, scope, opened):
             return
         await self.response_phase(ex, send, scope, opened, host, conn_info)
@@ -611,6 +632,44 @@ class Gateway:
             conn_info.abort()
         finally:
             conn.release()
+
+    async def tunnel_phase(
+        self, ex: Exchange, send: Send, scope: Scope, opened: Opened, host: bytes, conn_info: ConnectionInfo
+    ) -> None:
+        """The origin switched protocols. For a WebSocket handshake whose 101 checks out, the client gets the
+        101 and the connection becomes a byte tunnel to the origin (proxy/tunnel.py) until a side closes or no
+        byte passed for the site's read timeout; the log line is written then. Any other 101 is a 502."""
+        site = ex.site
+        assert site is not None
+        problem: str | None = "origin switched protocols unasked"
+        if ex.upgrade == WEBSOCKET and conn_info.hand_over is not None:
+            problem = switch_problem(scope["headers"], opened.headers)
+        if problem is not None or conn_info.closed:
+            opened.conn.close()
+            opened.conn.release()
+            if conn_info.closed:
+                ex.status = 499
+            else:
+                ex.error = problem
+                await self.respond_error(ex, send, 502)
+            return
+        assert conn_info.hand_over is not None
+        base = response_headers(
+            opened.headers,
+            origin_authorities=site.origin_authorities,
+            public_host=host,
+            extra=[],
+            origin_hosts=site.origin_hosts,
+        )
+        headers = [*base, *UPGRADE_HEADERS, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
+        if site.hsts:
+            headers.append((b"strict-transport-security", site.hsts))
+        ex.status, ex.response_started = 101, True
+        tunnel = Tunnel(conn_info.hand_over(), opened.conn, idle=site.config.read_timeout)
+        try:
+            ex.error = await tunnel.run(switching_head(headers))
+        finally:
+            ex.bytes_sent, ex.bytes_in = tunnel.to_client, tunnel.to_origin
 
     async def respond_error(self, ex: Exchange, send: Send, status: int) -> None:
         ex.status = status

@@ -72,6 +72,8 @@ _quote = json.encoder.encode_basestring  # the C string escaper
 def access_line(ex: Exchange, duration: float) -> str:
     """The access-log JSON line of CONTRACT section 8, formatted directly: a third of json.dumps' cost."""
     tail = f',"error":{_quote(ex.error)}' if ex.error else ""
+    if ex.bytes_in is not None:  # a tunnel (WebSocket): bytes from the client; `bytes` went to it
+        tail = f',"bytes_in":{ex.bytes_in}{tail}'
     origin, cache, waf, ratelimit = ex.origin, ex.cache, ex.waf, ex.ratelimit
     return (
         f'{{"ts":"{utc_timestamp()}","request_id":"{ex.request_id}","client":{_quote(ex.client_ip or ex.peer)},'

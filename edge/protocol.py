@@ -11,7 +11,10 @@
 - a bound on the request head (431) and the timeouts nginx users know: `client_header_timeout` for the
   TLS handshake and the head (from the connection's start, or the first byte of a keep-alive request),
   `client_body_timeout` between two reads of a body, `keepalive_timeout` for idle connections;
-- a bound on open connections per worker (`server.max_connections`), with a log line when it bites.
+- a bound on open connections per worker (`server.max_connections`), with a log line when it bites;
+- upgrade requests (`Connection: upgrade` with `Upgrade`): nothing after the head is ever parsed as HTTP. It
+  is held (up to EARLY_LIMIT, then reading stops) for a tunnel, and the connection closes after any answer
+  but the 101 that hands it over to a tunnel (`edge_hand_over`, proxy/tunnel.py).
 
 Timeouts cost no timer per request: each connection carries a deadline (a float set as its state changes)
 and one sweep per worker checks them all twice a second (`Connections`), as nginx checks its timer tree
@@ -31,13 +34,14 @@ from cryptography import x509
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from edge.clients import new_request_id
-from edge.exchange import ConnectionInfo, Exchange
+from edge.exchange import ConnectionInfo, Exchange, Handover
 from edge.pages import error_page
 from edge.runtime import Runtime
 
 log = logging.getLogger("edge")
 
 MAX_REQUEST_HEAD = 64 * 1024  # request line + headers; nginx's large_client_header_buffers default is 4 x 8k
+EARLY_LIMIT = 64 * 1024  # bytes held after an upgrade request's head before reading stops until the tunnel
 SWEEP_INTERVAL = 0.5
 
 # What a connection is waiting for, and so which deadline applies.
@@ -106,6 +110,7 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     edge_waiting = _NEW
     edge_deadline = float("inf")
     edge_proxied: tuple[str, int] | None = None
+    edge_held: bytearray | None = None  # after an upgrade request's head: what came next, never parsed
 
     # --- connection ---------------------------------------------------------------------------------------
 
@@ -147,8 +152,22 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self.edge_rejected:
             return
+        if self.edge_held is not None:
+            self._edge_hold(data)
+            return
         events = self.edge_events
-        super().data_received(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError:
+            self.logger.warning("Invalid HTTP request received.")  # as uvicorn's data_received, which this replaces
+            self.send_400_response("Invalid HTTP request received.")
+            return
+        except httptools.HttpParserUpgrade as exc:
+            # llhttp stops after the head of a request with `Connection: upgrade` (and after CONNECT): the rest
+            # is another protocol's, or pipelined requests that must not pass unjudged (WebSocket smuggling).
+            self.edge_held = bytearray()
+            self._edge_hold(data[exc.args[0] :])
+            return
         if self.edge_in_head and self.edge_events == events and self.parser is not None:
             # The whole chunk went into a request head that is still not complete.
             self.edge_head_bytes += len(data)
@@ -198,7 +217,13 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             parsed = httptools.parse_url(url)  # an error here is llhttp's 400, as for any bad target
             if parsed.host is not None:
                 scope["edge.authority"] = parsed.host + (b":%d" % parsed.port if parsed.port else b"")
+        upgrade = self.parser.should_upgrade()
+        if upgrade:
+            scope["edge.upgrade"] = True
+            self.edge_info.hand_over = self.edge_hand_over
         super().on_headers_complete()
+        if upgrade and self.cycle is not None:
+            self.cycle.keep_alive = False  # the last request of its connection, whatever the answer
 
     def on_body(self, body: bytes) -> None:
         if self.edge_rejected:
@@ -232,6 +257,30 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         elif self.edge_waiting == _APP:
             self.edge_waiting = _IDLE
             self.edge_deadline = self.loop.time() + self.edge_settings.keepalive_timeout
+
+    # --- upgrades -----------------------------------------------------------------------------------------------
+
+    def _edge_hold(self, data: bytes) -> None:
+        assert self.edge_held is not None
+        self.edge_held += data
+        if len(self.edge_held) > EARLY_LIMIT:
+            self.flow.pause_reading()
+
+    def edge_hand_over(self) -> Handover:
+        """The connection of an upgrade request whose 101 is about to be sent, for a tunnel that calls
+        `transport.set_protocol` at once: uvicorn's cycle is told the client left (so it neither answers nor
+        closes when the app returns), the connection leaves uvicorn's table (a stop waits for the gateway's
+        task instead) and stays in edge's until the tunnel calls `ended`."""
+        self.cycle.disconnected = True
+        self.connections.discard(self)
+        self.edge_waiting, self.edge_deadline = _APP, float("inf")
+        early = bytes(self.edge_held or b"")
+        self.edge_held = bytearray()
+        return Handover(self.transport, early, self._edge_tunnel_ended)
+
+    def _edge_tunnel_ended(self) -> None:
+        self.edge_info.closed = True
+        self.edge_connections.open.discard(self)
 
     # --- refusals and timeouts ----------------------------------------------------------------------------
 

@@ -105,7 +105,8 @@ class Runtime:
     def record(self, ex: Exchange) -> None:
         """The end of every request on any listener: its access-log line and its metrics."""
         duration = time.perf_counter() - ex.started
-        self.metrics.observe_duration(duration)
+        if ex.status != 101:  # a tunnel lasts as long as its WebSocket: not a request latency
+            self.metrics.observe_duration(duration)
         self.metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
         if ex.cache is not None:
             self.metrics.inc("edge_cache_requests_total", (("result", ex.cache),))

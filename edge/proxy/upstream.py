@@ -71,6 +71,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.write_paused = False
         self.drain_waiter: asyncio.Future[None] | None = None
+        self.switched: bytearray | None = None  # after a 101 head: the new protocol's bytes, kept for the tunnel
 
     # --- asyncio.Protocol ------------------------------------------------------------------------------------
 
@@ -92,6 +93,11 @@ class UpstreamConnection(asyncio.Protocol):
             self.drain_waiter.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self.switched is not None:
+            self.switched += data
+            if len(self.switched) > _HIGH_WATER and self.transport is not None:
+                self.transport.pause_reading()  # the tunnel resumes it
+            return
         if self.complete:
             # Bytes after a complete response (or while idle in the pool) belong to no request: an origin
             # that sends them is out of step, and the next request on this connection would read them.
@@ -100,8 +106,12 @@ class UpstreamConnection(asyncio.Protocol):
         self.received_any = True
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            pass
+        except httptools.HttpParserUpgrade as exc:
+            if self.status == 101:
+                # Switching Protocols: what follows the head is no longer HTTP (RFC 9110 section 15.2.2), and
+                # this connection never goes back to the pool.
+                self.keep_alive = False
+                self.switched = bytearray(data[exc.args[0] :])
         except httptools.HttpParserError as exc:
             if not self.complete:  # junk after a complete response is `_unsolicited`, not this one's error
                 self.error = exc
@@ -267,6 +277,13 @@ class UpstreamConnection(asyncio.Protocol):
         else:
             self.close()
             self.pool.discard()
+
+    def detach(self) -> tuple[asyncio.Transport, bytes]:
+        """After a 101: the transport and the bytes that followed the head, for a tunnel (proxy/tunnel.py), which
+        then owns the transport; `release()` at the tunnel's end closes it and counts it out of the pool."""
+        assert self.transport is not None
+        early, self.switched = bytes(self.switched or b""), bytearray()
+        return self.transport, early
 
     def close(self) -> None:
         self.keep_alive = False

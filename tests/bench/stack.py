@@ -434,15 +434,16 @@ origins = ["http://127.0.0.1:{origin_port}"]
         certs: str | Path = "certs",
         hosts: Sequence[str] = (HOST,),
         timeout: float = 20.0,
+        origin_port: int | None = None,
     ) -> Target:
         """edge with one worker in front of the origin; stdout (the access log) goes to <tmp>/<name>-access.log.
 
         `site_extra` is appended to the [[site]] table, for scenarios that turn features on; `certs` is its
         certificate folder (default: <tmp>/certs, with the dev certificate), `hosts` the site's names, `timeout`
-        how long it may take to answer its first request."""
+        how long it may take to answer its first request, `origin_port` another origin than the nginx one."""
         if name in self.targets:
             return self.targets[name]
-        origin = self.origin()
+        origin = origin_port or self.origin()
         self._certificates()
         port = free_port()
         config = self._edge_config(
@@ -457,13 +458,17 @@ origins = ["http://127.0.0.1:{origin_port}"]
         self.targets[name] = target = Target(name, port, proc)
         return target
 
-    def nginx(self, name: str = "nginx") -> Target:
+    def nginx(self, name: str = "nginx", *, origin_port: int | None = None, websocket: bool = False) -> Target:
         """nginx as TLS reverse proxy, configured like edge: same certificate, protocols and ciphers, pooled
         keep-alive upstream connections, the X-Forwarded-* headers and HSTS edge adds, a buffered access log
-        (edge's is flushed every 0.25 s, see edge/observe.py)."""
+        (edge's is flushed every 0.25 s, see edge/observe.py). `websocket`: nginx's documented recipe for
+        WebSocket proxying (`Upgrade` passed on, `Connection: upgrade` when the client asked for one)."""
         if name in self.targets:
             return self.targets[name]
-        origin = self.origin()
+        origin = origin_port or self.origin()
+        connection = "$connection_upgrade" if websocket else '""'
+        upgrade_map = "    map $http_upgrade $connection_upgrade { default upgrade; '' ''; }\n" if websocket else ""
+        upgrade_header = "proxy_set_header Upgrade $http_upgrade;\n            " if websocket else ""
         cert, _ = self._certificates()
         port = free_port()
         main, temps = self._nginx_common(name)
@@ -476,7 +481,7 @@ origins = ["http://127.0.0.1:{origin_port}"]
     log_format edge escape=json '{{"ts":"$time_iso8601","request_id":"$request_id","client":"$remote_addr",'
         '"host":"$host","method":"$request_method","path":"$uri","status":$status,"bytes":$body_bytes_sent,'
         '"duration_s":$request_time,"origin":"$upstream_addr"}}';
-    access_log {self.dir / name}-access.log edge buffer=64k flush=250ms;
+{upgrade_map}    access_log {self.dir / name}-access.log edge buffer=64k flush=250ms;
     server_tokens off;
     keepalive_timeout 75s;
     keepalive_requests 1000000;  # uvicorn has no per-connection request limit; nginx's default is 1000
@@ -499,7 +504,7 @@ origins = ["http://127.0.0.1:{origin_port}"]
         location / {{
             proxy_pass http://origin;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            {upgrade_header}proxy_set_header Connection {connection};
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto https;
