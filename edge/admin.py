@@ -6,7 +6,12 @@ every endpoint but /healthz requires `Authorization: Bearer <token>` (compared i
 Only requests whose Host is the listener's own address, `localhost` or a loopback address are answered
 (421 otherwise): a web page a browser loads from an attacker's site can resolve its own name to 127.0.0.1
 (DNS rebinding) and read `/status` or `/metrics` from the operator's machine, but it cannot send a Host
-that names the loopback address.
+that names the loopback address. A POST that a browser sent from another site's page (its `Origin` or
+`Sec-Fetch-Site` says so) is refused with 403: without a token, a page could otherwise make the operator's
+browser post forms to `/reload`.
+
+The admin API runs in worker 0; what must reach every worker before the answer (`POST /reload`) goes
+through the control channel (`control.broadcast`).
 """
 
 from __future__ import annotations
@@ -22,9 +27,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from edge import __version__
+from edge import __version__, control, metrics
+from edge.reload import cert_not_after
 from edge.runtime import Runtime
 from edge.sites import host_from_header
+
+RELOAD_TIMEOUT = 60.0
 
 
 def build_admin(runtime: Runtime) -> AdminHostGuard:
@@ -51,10 +59,12 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
 
     async def status(request: Request) -> Response:
         state = runtime.state
+        workers = await _workers()
         return JSONResponse(
             {
                 "version": __version__,
-                "pid": os.getpid(),
+                "pid": os.getppid() if workers else os.getpid(),  # the master's: the one to signal
+                "workers": workers,
                 "uptime_seconds": round(time.time() - runtime.started, 3),
                 "config": {
                     "path": str(state.config.path),
@@ -74,11 +84,7 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
 
     async def rules(request: Request) -> Response:
         ruleset = runtime.rules.ruleset
-        counts: dict[str, float] = {}
-        for (name, labels), value in runtime.metrics.counters.items():
-            if name == "edge_waf_matches_total":
-                rule = dict(labels).get("rule", "")
-                counts[rule] = counts.get(rule, 0) + value
+        counts = metrics.totals("edge_waf_matches_total", "rule")  # summed over every worker
         return JSONResponse(
             {
                 "fingerprint": ruleset.fingerprint,
@@ -110,8 +116,24 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             }
         )
 
-    async def metrics(request: Request) -> Response:
-        return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
+    cert_gauge = metrics.StateGauge(
+        "edge_cert_not_after_seconds",
+        "Expiry (Unix seconds) of the certificate a handshake for the name gets; the earliest when several "
+        "key types serve it.",
+        "name",
+        lambda: cert_not_after(runtime),
+    )
+
+    async def prometheus(request: Request) -> Response:
+        body = metrics.render(extra=[cert_gauge])
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def reload(request: Request) -> Response:
+        """Every worker reloads edge.toml, certificates and rules, as on SIGHUP; 200 when all took them,
+        422 when a file was refused (the last good state keeps serving) or a worker did not answer."""
+        replies = await control.broadcast({"cmd": "reload"}, timeout=RELOAD_TIMEOUT)
+        ok = all(reply.get("ok") for reply in replies)
+        return JSONResponse({"ok": ok, "workers": replies}, status_code=200 if ok else 422)
 
     app = Starlette(
         routes=[
@@ -119,11 +141,21 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             Route("/status", guarded(status)),
             Route("/certs", guarded(certs)),
             Route("/rules", guarded(rules)),
-            Route("/metrics", guarded(metrics)),
+            Route("/metrics", guarded(prometheus)),
+            Route("/reload", guarded(reload), methods=["POST"]),
         ]
     )
     listen = config.server.admin
     return AdminHostGuard(app, own_host=listen.host.lower() if listen else "localhost")
+
+
+async def _workers() -> list[dict[str, object]]:
+    """`[{"worker": 0, "pid": 123, "ok": true}, ...]` from every worker, or [] outside `edge run`."""
+    try:
+        replies = await control.broadcast({"cmd": "ping"}, timeout=2.0)
+    except RuntimeError:
+        return []
+    return [{key: reply.get(key) for key in ("worker", "pid", "ok", "error") if key in reply} for reply in replies]
 
 
 class AdminHostGuard:
@@ -142,6 +174,12 @@ class AdminHostGuard:
                 await send({"type": "http.response.start", "status": 421, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+            if scope["method"] not in ("GET", "HEAD") and _cross_site(scope["headers"], self.own_host):
+                body = b"403 Forbidden\nThe admin API takes POST requests only from tools, not from web pages.\n"
+                headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 403, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
         await self.app(scope, receive, send)
 
     def allowed(self, host: str) -> bool:
@@ -151,3 +189,22 @@ class AdminHostGuard:
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+
+def _cross_site(headers: list[tuple[bytes, bytes]], own_host: str) -> bool:
+    """True for a request a browser sent from some web page: curl and scripts send neither header."""
+    for name, value in headers:
+        if name == b"sec-fetch-site" and value not in (b"same-origin", b"none"):
+            return True
+        if name == b"origin":
+            host = value.decode("latin-1").partition("://")[2].rsplit(":", 1)[0].strip("[]").lower()
+            if host not in ("localhost", own_host) and not _loopback(host):
+                return True
+    return False
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

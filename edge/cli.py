@@ -22,12 +22,12 @@ def _load(path: str) -> Config | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from edge.server import run
+    from edge.master import run
 
     config = _load(args.config)
     if config is None:
         return 1
-    return run(config)
+    return run(config, pidfile=Path(args.pidfile).resolve() if args.pidfile else None)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -128,7 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    command("run", cmd_run, "serve until SIGINT/SIGTERM, then drain")
+    run = command("run", cmd_run, "serve until SIGTERM/SIGINT/SIGQUIT, then drain; SIGHUP reloads")
+    run.add_argument("--pidfile", default=None, help="write the master's pid to this file (removed at exit)")
     command("check", cmd_check, "validate the config, every certificate and every rule file")
     certs = command("certs", cmd_certs, "list the certificate folder, or write development certificates")
     certs.add_argument("action", nargs="?", choices=["list", "dev"], default="list")

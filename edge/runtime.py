@@ -12,22 +12,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from edge import metrics
 from edge.clients import ClientResolver
 from edge.config import Config
 from edge.exchange import Exchange
-from edge.observe import AccessLog, Metrics, access_line
+from edge.facts import CURRENT
+from edge.metrics import UNMATCHED_SITE, child, method_class, status_class
+from edge.observe import AccessLog
 from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
 from edge.tls.sni import CertStateRef
-
-_STATUS_LABELS: dict[int, tuple[tuple[str, str], ...]] = {}
-
-
-def _status_labels(status: int) -> tuple[tuple[str, str], ...]:
-    labels = (("code", f"{status // 100}xx" if status else "none"),)
-    _STATUS_LABELS[status] = labels
-    return labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +70,9 @@ class Runtime:
         self.state = ConfigState.build(config)
         self.rules = rules
         self.limiter = Limiter(config.ratelimit)
-        self.metrics = Metrics()
-        self.log = log or AccessLog()
+        self.metrics = metrics.LegacyNames()
+        self.log = log or AccessLog(config.log.access, text=config.log.format == "text", redact=config.log.redact)
+        self.origin_ok: dict[tuple[str, str], bool] = {}  # (site, origin) -> its last exchange did not fail
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
@@ -94,14 +90,30 @@ class Runtime:
     def record(self, ex: Exchange) -> None:
         """The end of every request on any listener: its access-log line and its metrics."""
         duration = time.perf_counter() - ex.started
-        self.metrics.observe_duration(duration)
-        self.metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
-        self.log.write(access_line(ex, duration))
+        facts = CURRENT.get()
+        site = ex.site.config.hosts[0] if ex.site is not None else UNMATCHED_SITE
+        status = ex.status
+        child(metrics.REQUESTS, site, method_class(ex.method), status_class(status)).inc()
+        child(metrics.REQUEST_DURATION, site).observe(duration)
+        origin = ex.origin
+        if origin is not None:
+            upstream = facts.upstream_ms() if facts is not None else None
+            if upstream is not None:
+                child(metrics.ORIGIN_DURATION, site, origin).observe(upstream / 1000)
+            failed = status in (502, 504) and upstream is None
+            if failed:
+                child(metrics.ORIGIN_ERRORS, site, origin, "timeout" if status == 504 else "error").inc()
+            self.origin_ok[(site, origin)] = not (failed and status == 502)
+        if ex.ratelimit:
+            outcome = "error" if "error" in ex.ratelimit else "limited" if status == 429 else "allowed"
+            child(metrics.RATELIMIT_REQUESTS, str(ex.ratelimit.get("rule", "")), outcome).inc()
+        self.log.record(ex, duration, facts)
 
     def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
         """Note a reload's outcome; a failure keeps the previous detail so /status still shows what is served."""
         previous = self.reloads.get(kind)
         kept = previous.detail if (previous and not ok) else {}
         self.reloads[kind] = ReloadStatus(at=time.time(), ok=ok, errors=errors, detail={**kept, **detail})
+        metrics.RELOADS.labels(kind, "ok" if ok else "error").inc()
         if not ok:
-            self.metrics.inc("edge_reload_errors_total", (("kind", kind),))
+            metrics.RELOAD_ERRORS.labels(kind).inc()

@@ -20,6 +20,7 @@ from typing import Any
 
 import httptools
 
+from edge import facts
 from edge.config import Origin
 
 _HIGH_WATER = 256 * 1024  # response bytes buffered before the origin socket is paused
@@ -190,6 +191,7 @@ class UpstreamConnection(asyncio.Protocol):
         if self.closed or self.transport.is_closing():
             raise UpstreamError("origin closed the kept-alive connection before the request", sent=False, written=False)
         self.transport.write(head)
+        facts.upstream_sent()
 
     def write(self, data: bytes) -> None:
         if self.closed or self.transport is None:
@@ -212,6 +214,7 @@ class UpstreamConnection(asyncio.Protocol):
                 await self._wait(timeout)
             except TimeoutError:
                 raise UpstreamTimeout(f"origin sent no response within {timeout}s") from None
+        facts.upstream_answered()
         return self.status, self.headers
 
     async def read_chunk(self, timeout: float) -> bytes | None:
