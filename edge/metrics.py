@@ -181,11 +181,22 @@ def is_multiprocess() -> bool:
 def _summed() -> CollectorRegistry:
     """A registry whose collection is every family summed over all workers (or this process's, alone)."""
     registry = CollectorRegistry()
-    if is_multiprocess():
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    else:
-        registry.register(_Forward(REGISTRY))
+    registry.register(_Summed() if is_multiprocess() else _Forward(REGISTRY))
     return registry
+
+
+class _Summed(Collector):
+    """The multiprocess files, plus HELP and TYPE of the families no process has written a sample of yet,
+    so that every family is listed, typed and documented from the first scrape."""
+
+    def collect(self) -> Iterator[Metric]:
+        seen = set()
+        for family in MultiProcessCollector(None).collect():  # type: ignore[no-untyped-call]
+            seen.add(family.name)
+            yield family
+        for family in REGISTRY.collect():
+            if family.name not in seen:
+                yield Metric(family.name, family.documentation, family.type)
 
 
 def render(extra: Iterable[Collector] = ()) -> bytes:

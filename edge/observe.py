@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ class AccessLog:
         self.sink: Sink | None = open_sink(target) if target != "off" else None
         self.format = text_line if text else access_line
         self.redact = frozenset(name.lower() for name in redact)
+        self.pid = os.getpid()  # the worker that served: lines of all workers share one stream
         self.flush_interval = flush_interval
         self.pending: list[str] = []
         self._task: asyncio.Task[None] | None = None
@@ -50,7 +52,7 @@ class AccessLog:
     def record(self, ex: Exchange, duration: float, facts: RequestFacts | None) -> None:
         """Queue the line of one finished request."""
         if self.sink is not None:
-            self.write(self.format(ex, duration, facts, self.redact))
+            self.write(self.format(ex, duration, facts, self.redact, self.pid))
 
     def write(self, line: str) -> None:
         """Queue one line (ending in a newline)."""
@@ -123,7 +125,7 @@ def _opt(value: str | None) -> str:
     return _quote(value) if value is not None else "null"
 
 
-def access_line(ex: Exchange, duration: float, facts: RequestFacts | None, redact: frozenset[str]) -> str:
+def access_line(ex: Exchange, duration: float, facts: RequestFacts | None, redact: frozenset[str], pid: int = 0) -> str:
     """The JSON access-log line: the fields of the README's "Operating it" section, formatted directly."""
     more = request_details(facts or _NO_FACTS, redact)
     tail = f',"error":{_quote(ex.error)}' if ex.error else ""
@@ -137,15 +139,15 @@ def access_line(ex: Exchange, duration: float, facts: RequestFacts | None, redac
         f'"origin":{_opt(origin)},"cache":{_opt(cache)},'
         f'"waf":{_dumps(waf) if waf else "null"},"ratelimit":{_dumps(ratelimit) if ratelimit else "null"},'
         f'"user_agent":{_opt(more["user_agent"])},"referer":{_opt(more["referer"])},'
-        f'"tls_version":{_opt(more["tls_version"])},"sni":{_opt(more["sni"])}{tail}}}\n'
+        f'"tls_version":{_opt(more["tls_version"])},"sni":{_opt(more["sni"])},"pid":{pid}{tail}}}\n'
     )
 
 
-def text_line(ex: Exchange, duration: float, facts: RequestFacts | None, redact: frozenset[str]) -> str:
+def text_line(ex: Exchange, duration: float, facts: RequestFacts | None, redact: frozenset[str], pid: int = 0) -> str:
     """The same facts for a person: `ts client "METHOD host/path?query" status bytes duration key=value...`."""
     more = request_details(facts or _NO_FACTS, redact)
     target = ex.path + (f"?{more['query']}" if more["query"] else "")
-    extra = [f"id={ex.request_id}"]
+    extra = [f"id={ex.request_id}", f"pid={pid}"]
     for key in ("origin", "cache", "error"):
         value = getattr(ex, key)
         if value:

@@ -67,7 +67,7 @@ class Reloader:
         await self.reload_certs()
         await self.reload_rules()
         reloads = self.runtime.reloads
-        return {kind: {"ok": reloads[kind].ok, "errors": reloads[kind].errors} for kind in ("config", "certs", "rules")}
+        return {kind: reloads[kind].as_dict() for kind in ("config", "certs", "rules")}
 
     async def reload_config(self, *, follow: bool = True) -> None:
         """Swap in a changed edge.toml when it is valid; listeners and TLS protocol settings need a restart.
@@ -135,14 +135,16 @@ class Reloader:
         self.runtime.rules = state
         self.report_rules()
 
-    def report_rules(self) -> None:
+    def report_rules(self, *, quiet: bool = False) -> None:
+        """Record the rule set now served (for /status and reload answers); log it unless `quiet`."""
         ruleset = self.runtime.rules.ruleset
-        log.info(
-            "rules loaded: %d rule(s), %d rate limit(s) from %d file(s)",
-            len(ruleset.rules),
-            len(ruleset.ratelimits),
-            len(ruleset.files),
-        )
+        if not quiet:
+            log.info(
+                "rules loaded: %d rule(s), %d rate limit(s) from %d file(s)",
+                len(ruleset.rules),
+                len(ruleset.ratelimits),
+                len(ruleset.files),
+            )
         self.runtime.record_reload(
             "rules",
             ok=True,

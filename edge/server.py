@@ -129,16 +129,15 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     runtime.certs = certs
     reloader = Reloader(runtime, certs)
     reloader.report_certs(initial=True)
-    if index == 0:
-        reloader.report_rules()
-        if config.server.workers > 1 and not runtime.limiter.is_shared:
-            log.warning(
-                "ratelimit.storage is %s with %d workers: each worker counts alone, so a limit of N lets up to "
-                "N x %d through; use redis:// to share counters",
-                config.ratelimit.storage,
-                config.server.workers,
-                config.server.workers,
-            )
+    reloader.report_rules(quiet=index != 0)  # the rules the master loaded: one log line, from worker 0
+    if index == 0 and config.server.workers > 1 and not runtime.limiter.is_shared:
+        log.warning(
+            "ratelimit.storage is %s with %d workers: each worker counts alone, so a limit of N lets up to "
+            "N x %d through; use redis:// to share counters",
+            config.ratelimit.storage,
+            config.server.workers,
+            config.server.workers,
+        )
     connections = Connections(runtime)
     http_protocol = protocol_class(connections)
     common: dict[str, Any] = {

@@ -260,6 +260,7 @@ class Gateway:
     admin_port: int
     grace: float
     env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # more `edge run` options, e.g. ["--pidfile", "edge.pid"]
     process: subprocess.Popen[bytes] | None = None
     returncode: int | None = None
     _stdout: Any = None
@@ -280,7 +281,7 @@ class Gateway:
         self._stdout = open(self.folder / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
         self._stderr = open(self.folder / "stderr.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [*EDGE_CMD, "run", "-c", str(self.config_path)],
+            [*EDGE_CMD, "run", "-c", str(self.config_path), *self.args],
             stdout=self._stdout,
             stderr=self._stderr,
             stdin=subprocess.DEVNULL,
@@ -460,9 +461,9 @@ class Gateway:
                 out.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
         return out
 
-    def metric(self, name: str, **labels: str) -> float:
-        """The sum of the samples of `name` whose labels include `labels` (0 when there is none)."""
-        samples = self.metrics().get(name, [])
+    def metric(self, sample: str, **labels: str) -> float:
+        """The sum of the samples named `sample` whose labels include `labels` (0 when there is none)."""
+        samples = self.metrics().get(sample, [])
         return sum(value for found, value in samples if all(found.get(k) == v for k, v in labels.items()))
 
     def plain(self, method: str, path: str, *, host: str = "localhost") -> Response:
