@@ -16,6 +16,7 @@ through the control channel (`control.broadcast`).
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import os
@@ -84,6 +85,7 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
 
     async def rules(request: Request) -> Response:
         ruleset = runtime.rules.ruleset
+        await _flush_workers()
         counts = metrics.totals("edge_waf_matches_total", "rule")  # summed over every worker
         return JSONResponse(
             {
@@ -125,6 +127,7 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
     )
 
     async def prometheus(request: Request) -> Response:
+        await _flush_workers()
         body = metrics.render(extra=[cert_gauge])
         return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
 
@@ -147,6 +150,13 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
     )
     listen = config.server.admin
     return AdminHostGuard(app, own_host=listen.host.lower() if listen else "localhost")
+
+
+async def _flush_workers() -> None:
+    """Every worker writes its tally of counts (metrics.py) before a scrape reads them; one that does not
+    answer within a second is read as it is (its last second of counts comes with the next scrape)."""
+    with contextlib.suppress(RuntimeError):  # outside `edge run`: this process's tally is all (render flushes it)
+        await control.broadcast({"cmd": "flush-metrics"}, timeout=1.0)
 
 
 async def _workers() -> list[dict[str, object]]:

@@ -10,14 +10,25 @@ Every label value is bounded by the config or the rule set: sites are named by t
 no site serves counts as `unmatched`), origins by their configured URL, rules by id; never a raw path, an
 arbitrary Host or a client address.
 
-Using a family: `metrics.CACHE_REQUESTS.labels(result="hit").inc()`, or `metrics.child(metrics.CACHE_REQUESTS,
-"hit").inc()` on a hot path (the child is looked up once and cached). Gauges summed across workers
+On the request path, counts go through `TALLY` rather than straight to the families: a write to an mmap value
+costs about 1 µs (a lock, a pid check, a struct pack) and a histogram observation 2 µs, against 0.15 µs for a
+dict increment, so each worker adds up in plain dicts and writes the sums once a second, when it stops, and
+when `/metrics` is scraped (worker 0 asks every worker to flush first, over the control channel). A worker
+killed with SIGKILL loses at most its last second of counts.
+
+    metrics.TALLY.inc(metrics.child(metrics.CACHE_REQUESTS, "hit"))        # the hot path
+    metrics.TALLY.observe(metrics.child(metrics.REQUEST_DURATION, site), seconds)
+    metrics.CACHE_BYTES.set(store.size)                                     # gauges: set directly, when they change
+
+`child(family, *labels)` is `family.labels(*labels)` looked up once and cached. Gauges summed across workers
 (`edge_cache_bytes`, `edge_cache_entries`) are set by each worker to its own value.
 """
 
 from __future__ import annotations
 
 import os
+from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -143,7 +154,7 @@ CACHE_REQUESTS = Counter(
 
 UNMATCHED_SITE = "unmatched"
 
-_METHOD_CLASS = {
+METHOD_CLASS = {
     "GET": "read",
     "HEAD": "read",
     "OPTIONS": "read",
@@ -155,7 +166,7 @@ _METHOD_CLASS = {
 
 
 def method_class(method: str) -> str:
-    return _METHOD_CLASS.get(method, "other")
+    return METHOD_CLASS.get(method, "other")
 
 
 def status_class(status: int) -> str:
@@ -172,6 +183,42 @@ def child(family: Any, *labels: str) -> Any:
     if found is None:
         found = _children[key] = family.labels(*labels)
     return found
+
+
+class Tally:
+    """Counts and observations of this process, kept in dicts until `flush` writes them to the families.
+
+    `observe` relies on the histogram child's `_upper_bounds`, `_sum` and `_buckets` (prometheus-client's
+    layout since 0.4; the unit tests render a flushed histogram, so a change of layout fails there first).
+    """
+
+    def __init__(self) -> None:
+        self.counts: defaultdict[Any, float] = defaultdict(float)
+        self.observations: dict[Any, list[Any]] = {}
+
+    def inc(self, counter: Any, amount: float = 1.0) -> None:
+        self.counts[counter] += amount
+
+    def observe(self, histogram: Any, value: float) -> None:
+        entry = self.observations.get(histogram)
+        if entry is None:
+            entry = self.observations[histogram] = [0.0, [0] * len(histogram._upper_bounds)]
+        entry[0] += value
+        entry[1][bisect_left(histogram._upper_bounds, value)] += 1
+
+    def flush(self) -> None:
+        counts, self.counts = self.counts, defaultdict(float)
+        for counter, amount in counts.items():
+            counter.inc(amount)
+        observations, self.observations = self.observations, {}
+        for histogram, (total, buckets) in observations.items():
+            histogram._sum.inc(total)
+            for index, count in enumerate(buckets):
+                if count:
+                    histogram._buckets[index].inc(count)
+
+
+TALLY = Tally()
 
 
 def is_multiprocess() -> bool:
@@ -200,7 +247,11 @@ class _Summed(Collector):
 
 
 def render(extra: Iterable[Collector] = ()) -> bytes:
-    """The text exposition of every family, summed over all workers, plus `extra` collectors of this process."""
+    """The text exposition of every family, summed over all workers, plus `extra` collectors of this process.
+
+    This process's tally is flushed first; the other workers' are the caller's business (admin.py asks them).
+    """
+    TALLY.flush()
     registry = _summed()
     for collector in extra:
         registry.register(collector)
@@ -209,6 +260,7 @@ def render(extra: Iterable[Collector] = ()) -> bytes:
 
 def totals(sample_name: str, label: str) -> dict[str, float]:
     """The sum over all workers of one sample (e.g. `edge_waf_matches_total`) by the value of one label."""
+    TALLY.flush()
     out: dict[str, float] = {}
     for family in _summed().collect():
         for sample in family.samples:
@@ -256,7 +308,7 @@ class LegacyNames:
         if found is None:
             family = self.FAMILIES[name]
             found = self._cache[(name, labels)] = family.labels(**dict(labels)) if labels else family
-        found.inc(value)
+        TALLY.counts[found] += value
 
 
 class StateGauge(Collector):

@@ -49,10 +49,10 @@ class AccessLog:
         self.pending: list[str] = []
         self._task: asyncio.Task[None] | None = None
 
-    def record(self, ex: Exchange, duration: float, facts: RequestFacts | None) -> None:
-        """Queue the line of one finished request."""
+    def record(self, ex: Exchange, duration: float, facts: RequestFacts | None, upstream_ms: float | None) -> None:
+        """Queue the line of one finished request (`upstream_ms`: from `facts`, computed once by the caller)."""
         if self.sink is not None:
-            self.write(self.format(ex, duration, facts, self.redact, self.pid))
+            self.write(self.format(ex, duration, facts, self.redact, self.pid, upstream_ms))
 
     def write(self, line: str) -> None:
         """Queue one line (ending in a newline)."""
@@ -83,7 +83,6 @@ class AccessLog:
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _quote = json.encoder.encode_basestring  # the C string escaper
-_NO_FACTS = RequestFacts({})
 
 
 def redact_query(query: bytes, names: frozenset[str]) -> str:
@@ -99,8 +98,8 @@ def redact_query(query: bytes, names: frozenset[str]) -> str:
     return "&".join(parts)
 
 
-def request_details(facts: RequestFacts, redact: frozenset[str]) -> dict[str, Any]:
-    """The fields of a line that come from the scope rather than the Exchange."""
+def request_details(facts: RequestFacts, redact: frozenset[str]) -> tuple[str | None, ...]:
+    """(query, user_agent, referer, tls_version, sni): the fields of a line that come from the scope."""
     scope = facts.scope
     user_agent = referer = None
     for name, value in scope.get("headers", ()):
@@ -108,45 +107,62 @@ def request_details(facts: RequestFacts, redact: frozenset[str]) -> dict[str, An
             user_agent = value.decode("latin-1")
         elif name == b"referer":
             referer = value.decode("latin-1")
-    tls = scope.get("extensions", {}).get("tls") or {}
+    tls = scope.get("extensions", {}).get("tls") or _NO_TLS
     query = scope.get("query_string", b"")
-    return {
-        "query": redact_query(query, redact) if query else None,
-        "user_agent": user_agent,
-        "referer": referer,
-        "tls_version": tls.get("tls_version"),
-        "sni": tls.get("server_name"),
-        "bytes_in": scope.get("edge.bytes_in", 0),
-        "upstream_ms": facts.upstream_ms(),
-    }
+    return (
+        redact_query(query, redact) if query else None,
+        user_agent,
+        referer,
+        tls.get("tls_version"),
+        tls.get("server_name"),
+    )
+
+
+_NO_TLS: dict[str, Any] = {}
+_NONE = (None, None, None, None, None)
 
 
 def _opt(value: str | None) -> str:
     return _quote(value) if value is not None else "null"
 
 
-def access_line(ex: Exchange, duration: float, facts: RequestFacts | None, redact: frozenset[str], pid: int = 0) -> str:
+def access_line(
+    ex: Exchange,
+    duration: float,
+    facts: RequestFacts | None,
+    redact: frozenset[str],
+    pid: int = 0,
+    upstream_ms: float | None = None,
+) -> str:
     """The JSON access-log line: the fields of the README's "Operating it" section, formatted directly."""
-    more = request_details(facts or _NO_FACTS, redact)
+    query, agent, referer, version, sni = request_details(facts, redact) if facts is not None else _NONE
+    bytes_in = facts.scope.get("edge.bytes_in", 0) if facts is not None else 0
     tail = f',"error":{_quote(ex.error)}' if ex.error else ""
-    origin, cache, waf, ratelimit, upstream = ex.origin, ex.cache, ex.waf, ex.ratelimit, more["upstream_ms"]
+    origin, cache, waf, ratelimit = ex.origin, ex.cache, ex.waf, ex.ratelimit
     return (
         f'{{"ts":"{utc_timestamp()}","request_id":"{ex.request_id}","client":{_quote(ex.client_ip or ex.peer)},'
         f'"host":{_quote(ex.host)},"method":{_quote(ex.method)},"path":{_quote(ex.path)},'
-        f'"query":{_opt(more["query"])},"status":{ex.status},'
-        f'"bytes":{ex.bytes_sent},"bytes_in":{more["bytes_in"]},"duration_ms":{round(duration * 1000, 3)},'
-        f'"upstream_ms":{upstream if upstream is not None else "null"},'
+        f'"query":{_opt(query)},"status":{ex.status},'
+        f'"bytes":{ex.bytes_sent},"bytes_in":{bytes_in},"duration_ms":{round(duration * 1000, 3)},'
+        f'"upstream_ms":{"null" if upstream_ms is None else upstream_ms},'
         f'"origin":{_opt(origin)},"cache":{_opt(cache)},'
         f'"waf":{_dumps(waf) if waf else "null"},"ratelimit":{_dumps(ratelimit) if ratelimit else "null"},'
-        f'"user_agent":{_opt(more["user_agent"])},"referer":{_opt(more["referer"])},'
-        f'"tls_version":{_opt(more["tls_version"])},"sni":{_opt(more["sni"])},"pid":{pid}{tail}}}\n'
+        f'"user_agent":{_opt(agent)},"referer":{_opt(referer)},'
+        f'"tls_version":{_opt(version)},"sni":{_opt(sni)},"pid":{pid}{tail}}}\n'
     )
 
 
-def text_line(ex: Exchange, duration: float, facts: RequestFacts | None, redact: frozenset[str], pid: int = 0) -> str:
+def text_line(
+    ex: Exchange,
+    duration: float,
+    facts: RequestFacts | None,
+    redact: frozenset[str],
+    pid: int = 0,
+    upstream_ms: float | None = None,
+) -> str:
     """The same facts for a person: `ts client "METHOD host/path?query" status bytes duration key=value...`."""
-    more = request_details(facts or _NO_FACTS, redact)
-    target = ex.path + (f"?{more['query']}" if more["query"] else "")
+    query, agent, _, _, _ = request_details(facts, redact) if facts is not None else _NONE
+    target = ex.path + (f"?{query}" if query else "")
     extra = [f"id={ex.request_id}", f"pid={pid}"]
     for key in ("origin", "cache", "error"):
         value = getattr(ex, key)
@@ -156,12 +172,11 @@ def text_line(ex: Exchange, duration: float, facts: RequestFacts | None, redact:
         extra.append(f"waf={ex.waf.get('action')}:{','.join(ex.waf.get('rules', []))}:{ex.waf.get('score')}")
     if ex.ratelimit:
         extra.append(f"ratelimit={ex.ratelimit.get('rule')}")
-    if more["upstream_ms"] is not None:
-        extra.append(f"upstream_ms={more['upstream_ms']}")
-    agent = json.dumps(more["user_agent"] or "-")
+    if upstream_ms is not None:
+        extra.append(f"upstream_ms={upstream_ms}")
     return (
         f'{utc_timestamp()} {ex.client_ip or ex.peer} "{ex.method} {ex.host}{target}" {ex.status} '
-        f"{ex.bytes_sent}B {round(duration * 1000, 1)}ms {agent} {' '.join(extra)}\n"
+        f"{ex.bytes_sent}B {round(duration * 1000, 1)}ms {json.dumps(agent or '-')} {' '.join(extra)}\n"
     )
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from edge import metrics
 from edge.clients import ClientResolver
 from edge.config import Config
 from edge.exchange import Exchange
 from edge.facts import CURRENT
-from edge.metrics import UNMATCHED_SITE, child, method_class, status_class
+from edge.metrics import METHOD_CLASS, TALLY, UNMATCHED_SITE, child, status_class
 from edge.observe import AccessLog
 from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
@@ -73,6 +74,7 @@ class Runtime:
         self.metrics = metrics.LegacyNames()
         self.log = log or AccessLog(config.log.access, text=config.log.format == "text", redact=config.log.redact)
         self.origin_ok: dict[tuple[str, str], bool] = {}  # (site, origin) -> its last exchange did not fail
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # (site, method class, status) -> children
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
@@ -93,21 +95,29 @@ class Runtime:
         facts = CURRENT.get()
         site = ex.site.config.hosts[0] if ex.site is not None else UNMATCHED_SITE
         status = ex.status
-        child(metrics.REQUESTS, site, method_class(ex.method), status_class(status)).inc()
-        child(metrics.REQUEST_DURATION, site).observe(duration)
+        key = (site, METHOD_CLASS.get(ex.method, "other"), status)
+        kids = self._children.get(key)
+        if kids is None:
+            kids = self._children[key] = (
+                child(metrics.REQUESTS, site, key[1], status_class(status)),
+                child(metrics.REQUEST_DURATION, site),
+            )
+        tally = TALLY
+        tally.counts[kids[0]] += 1.0
+        tally.observe(kids[1], duration)
         origin = ex.origin
+        upstream = facts.upstream_ms() if facts is not None else None
         if origin is not None:
-            upstream = facts.upstream_ms() if facts is not None else None
             if upstream is not None:
-                child(metrics.ORIGIN_DURATION, site, origin).observe(upstream / 1000)
+                tally.observe(child(metrics.ORIGIN_DURATION, site, origin), upstream / 1000)
             failed = status in (502, 504) and upstream is None
             if failed:
-                child(metrics.ORIGIN_ERRORS, site, origin, "timeout" if status == 504 else "error").inc()
+                tally.inc(child(metrics.ORIGIN_ERRORS, site, origin, "timeout" if status == 504 else "error"))
             self.origin_ok[(site, origin)] = not (failed and status == 502)
         if ex.ratelimit:
             outcome = "error" if "error" in ex.ratelimit else "limited" if status == 429 else "allowed"
-            child(metrics.RATELIMIT_REQUESTS, str(ex.ratelimit.get("rule", "")), outcome).inc()
-        self.log.record(ex, duration, facts)
+            tally.inc(child(metrics.RATELIMIT_REQUESTS, str(ex.ratelimit.get("rule", "")), outcome))
+        self.log.record(ex, duration, facts, upstream)
 
     def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
         """Note a reload's outcome; a failure keeps the previous detail so /status still shows what is served."""

@@ -184,7 +184,12 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         results = await reloader.reload_all()
         return {"ok": all(result["ok"] for result in results.values()), **results}
 
+    async def flush_metrics(message: dict[str, Any]) -> dict[str, Any]:
+        metrics.TALLY.flush()
+        return {}
+
     control.register("reload", reload_command)
+    control.register("flush-metrics", flush_metrics)
     channel = control.ControlServer(worker.control_folder, index) if worker.control_folder else None
     runtime.log.start_flusher()
     connections.start()
@@ -207,6 +212,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     connections.stop()
     runtime.state.sites.close()
     runtime.log.stop()
+    metrics.TALLY.flush()
     runtime.inspector.shutdown(wait=False, cancel_futures=True)
 
 
@@ -214,9 +220,11 @@ SAMPLE_INTERVAL = 1.0
 
 
 async def _sample_forever(runtime: Runtime, connections: Connections) -> None:
-    """Gauges that are states rather than events, set once a second: nothing on the request path."""
+    """Gauges that are states rather than events, set once a second (nothing on the request path), and the
+    request path's tally written to the shared files."""
     while True:
         sample(runtime, connections)
+        metrics.TALLY.flush()
         await asyncio.sleep(SAMPLE_INTERVAL)
 
 

@@ -41,7 +41,7 @@ def _exchange() -> tuple[Exchange, RequestFacts]:
 
 def test_access_line_is_json_with_the_new_fields() -> None:
     ex, facts = _exchange()
-    line = json.loads(access_line(ex, 0.02, facts, REDACT, pid=42))
+    line = json.loads(access_line(ex, 0.02, facts, REDACT, pid=42, upstream_ms=facts.upstream_ms()))
     assert line["query"] == "token=REDACTED&x=1"
     assert (line["user_agent"], line["referer"]) == ('agent "quoted"', "https://r.test/")
     assert (line["tls_version"], line["sni"], line["bytes_in"], line["pid"]) == ("TLSv1.3", "localhost", 99, 42)
@@ -52,7 +52,7 @@ def test_access_line_is_json_with_the_new_fields() -> None:
 
 def test_text_line_for_people() -> None:
     ex, facts = _exchange()
-    line = text_line(ex, 0.02, facts, REDACT, pid=42)
+    line = text_line(ex, 0.02, facts, REDACT, pid=42, upstream_ms=12.5)
     assert '127.0.0.1 "GET localhost/p?token=REDACTED&x=1" 200 12B 20.0ms "agent \\"quoted\\""' in line
     assert "id=0123456789abcdef pid=42" in line and line.endswith("upstream_ms=12.5\n")
 
