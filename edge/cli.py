@@ -117,6 +117,18 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """`edge init [DIR]`: a starting edge.toml, the managed rules and a development certificate."""
+    from edge.scaffold import init_folder
+
+    folder = Path(args.folder)
+    for line in init_folder(folder, upgrade_rules=args.upgrade_rules, dev_cert=not args.no_dev_cert):
+        print(line)
+    config = folder / "edge.toml"
+    print(f"next: edge check -c {config} && edge run -c {config}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge", description="A TLS-terminating edge gateway.")
     parser.add_argument("--version", action="version", version=f"edge {__version__}")
@@ -134,6 +146,13 @@ def build_parser() -> argparse.ArgumentParser:
     certs = command("certs", cmd_certs, "list the certificate folder, or write development certificates")
     certs.add_argument("action", nargs="?", choices=["list", "dev"], default="list")
     certs.add_argument("names", nargs="*", help="with `dev`: the names the leaf certificate covers")
+    init = commands.add_parser(
+        "init", help="write a starting edge.toml, rules/ and certs/ into a folder", description=cmd_init.__doc__
+    )
+    init.add_argument("folder", nargs="?", default=".", help="where to write (default: the current folder)")
+    init.add_argument("--upgrade-rules", action="store_true", help="replace the managed rule files with this version's")
+    init.add_argument("--no-dev-cert", action="store_true", help="do not write a development certificate")
+    init.set_defaults(handler=cmd_init, config=None)
     rules = commands.add_parser("rules", help="run the rules' embedded tests, or explain one request")
     rule_commands = rules.add_subparsers(dest="action", required=True)
     for name, text in (("test", "run every [[rule.test]] example"), ("explain", "evaluate one request, send nothing")):
@@ -149,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not Path(args.config).exists() and args.command != "certs":
+    if args.config is not None and not Path(args.config).exists() and args.command != "certs":
         print(f"{args.config}: no such config file (give one with -c PATH)", file=sys.stderr)
         return 1
     handler: Callable[[argparse.Namespace], int] = args.handler
