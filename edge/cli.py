@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -55,7 +56,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if not problems and rules is not None:
-        tests = sum(len(rule.tests) for rule in rules.ruleset.rules)
+        from edge.waf import count_tests
+
+        tests = count_tests(rules.ruleset)
         print(
             f"{config.path}: ok ({len(config.sites)} site(s), {len(state.store.entries)} certificate(s), "
             f"{len(rules.ruleset.rules)} rule(s) with {tests} passing test(s), {len(rules.ruleset.ratelimits)} rate limit(s))"
@@ -88,7 +91,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return 1
-    from edge.waf import RuleSetError, explain_request, load_ruleset, run_tests
+    from edge.waf import RuleSetError, count_tests, explain_request, load_ruleset, run_tests
 
     try:
         ruleset = load_ruleset(config.waf.rules)
@@ -100,7 +103,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         failures = run_tests(ruleset)
         for failure in failures:
             print(failure)
-        total = sum(len(rule.tests) for rule in ruleset.rules)
+        total = count_tests(ruleset)
         print(f"{total - len(failures)} passed, {len(failures)} failed")
         return 1 if failures else 0
     waf = config.waf
@@ -110,8 +113,20 @@ def cmd_rules(args: argparse.Namespace) -> int:
         headers.append("Content-Type: application/x-www-form-urlencoded")  # what curl -d sends
     if not any(h.lower().startswith("host:") for h in headers):
         headers.append(f"Host: {config.sites[0].hosts[0].removeprefix('*.')}")  # a real request always has one
+    try:
+        ipaddress.ip_address(args.ip)
+    except ValueError:
+        print(f"edge rules explain: --ip {args.ip!r} is not an IP address (e.g. --ip 192.0.2.7)", file=sys.stderr)
+        return 2
     report = explain_request(
-        ruleset, args.request, headers, args.data, mode=mode, paranoia=waf.paranoia, threshold=waf.anomaly_threshold
+        ruleset,
+        args.request,
+        headers,
+        args.data,
+        mode=mode,
+        paranoia=waf.paranoia,
+        threshold=waf.anomaly_threshold,
+        client_ip=args.ip,
     )
     print(report.rstrip("\n"))
     return 0
@@ -163,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("request", help="'METHOD TARGET', e.g. 'GET /search?q=1'")
             sub.add_argument("-H", "--header", action="append", default=[], help="a request header, 'Name: value'")
             sub.add_argument("-d", "--data", default=None, help="the request body")
+            sub.add_argument("--ip", default="127.0.0.1", help="the client address (ip.src), default 127.0.0.1")
     return parser
 
 
