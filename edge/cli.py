@@ -7,10 +7,13 @@ import ipaddress
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from edge import __version__
 from edge.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from edge.tls.entries import InventoryRow
 
 
 def _load(path: str) -> Config | None:
@@ -79,11 +82,41 @@ def cmd_certs(args: argparse.Namespace) -> int:
         ca, leaf = write_dev_certs(config.tls.certs, args.names)
         print(f"wrote {leaf} for {', '.join(args.names)}; trust {ca} (e.g. curl --cacert {ca})")
         return 0
-    from edge.tls.certstore import format_table
+    from edge.tls.certstore import format_rows, format_table
     from edge.tls.sni import load_cert_state
 
-    print(format_table(load_cert_state(config).store))
+    served = None if args.folder else _served_rows(config)
+    if served is not None:
+        print(f"(as served by the running gateway on {config.server.admin}; --folder scans the files instead)")
+        print(format_rows(served))
+    else:
+        print(format_table(load_cert_state(config).store))
     return 0
+
+
+def _served_rows(config: Config) -> list[InventoryRow] | None:
+    """The running gateway's table (admin `/certs`), which keeps a broken file's last good version; None
+    when no gateway of this config answers."""
+    from datetime import datetime
+
+    from edge.adminclient import get_json
+    from edge.tls.entries import InventoryRow
+
+    answer = get_json(config, "/certs")
+    if not isinstance(answer, dict):
+        return None
+    return [
+        InventoryRow(
+            files=tuple(row["files"]),
+            names=tuple(row["names"]),
+            key_type=row["key_type"],
+            issuer=row["issuer"],
+            not_after=datetime.fromisoformat(row["not_after"]) if row["not_after"] else None,
+            state=row["state"],
+            note=row["note"],
+        )
+        for row in answer.get("certificates", [])
+    ]
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -161,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     certs = command("certs", cmd_certs, "list the certificate folder, or write development certificates")
     certs.add_argument("action", nargs="?", choices=["list", "dev"], default="list")
     certs.add_argument("names", nargs="*", help="with `dev`: the names the leaf certificate covers")
+    certs.add_argument("--folder", action="store_true", help="scan the folder even when a running gateway could answer")
     init = commands.add_parser(
         "init", help="write a starting edge.toml, rules/ and certs/ into a folder", description=cmd_init.__doc__
     )

@@ -314,3 +314,36 @@ def test_text_format_for_people(gateway_factory: GatewayFactory, origin_a: DemoO
     (line,) = [ln for ln in gw.stdout_text().splitlines() if f"id={rid}" in ln]
     assert '"GET localhost/1k?secret=REDACTED" 200' in line
     assert " INFO edge[" in gw.stderr_text() and "master]: edge " in gw.stderr_text()
+
+
+# --- the CLI agrees with the running gateway ------------------------------------------------------------------------
+
+
+def test_edge_certs_shows_what_the_running_gateway_serves_after_a_broken_drop(
+    gateway_factory: GatewayFactory, origin_a: DemoOrigin
+) -> None:
+    import subprocess
+
+    from .harness import EDGE_CMD
+
+    gw = gateway_factory.start([{"hosts": ["localhost", "a.test"], "origins": [origin_a.url]}])
+    good = gw.handshake("a.test").der
+    (gw.certs_dir / "a.test.pem").write_text("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+    wait_for(lambda: "a.test.pem" in str(gw.admin("/status").json()["reloads"]["certs"]["errors"]))
+    assert gw.handshake("a.test").der == good, "the last good version keeps serving"
+
+    def certs(*extra: str) -> str:
+        done = subprocess.run([*EDGE_CMD, "certs", "-c", str(gw.config_path), *extra], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    admin_rows = gw.admin("/certs").json()["certificates"]
+    served = certs()
+    assert served.startswith("(as served by the running gateway on 127.0.0.1:")
+    assert len(served.splitlines()) == len(admin_rows) + 2  # the note, the header, one line per row
+    for row in admin_rows:
+        assert any(",".join(row["files"]) in line and row["state"] in line for line in served.splitlines()), row
+    a_rows = [line for line in served.splitlines() if line.startswith("a.test.pem ")]
+    assert any(" served " in line for line in a_rows), served
+    scanned = certs("--folder")
+    assert not scanned.startswith("(as served") and "unreadable" in scanned
