@@ -347,3 +347,29 @@ def test_edge_certs_shows_what_the_running_gateway_serves_after_a_broken_drop(
     assert any(" served " in line for line in a_rows), served
     scanned = certs("--folder")
     assert not scanned.startswith("(as served") and "unreadable" in scanned
+
+
+def test_admin_posts_from_web_pages_are_refused(gateway: Gateway) -> None:
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "null"}):
+        r = gateway.admin("/reload", method="POST", headers=headers)
+        assert r.status == 403, headers
+    assert gateway.admin("/reload", method="POST", headers={"Origin": "http://127.0.0.1:1"}).status == 200
+    r = gateway.admin("/reload", method="POST", timeout=60)
+    assert r.status == 200 and r.json()["ok"] is True
+    assert [w["worker"] for w in r.json()["workers"]] == [0]
+
+
+def test_check_refuses_an_unset_admin_token_variable(gateway_factory: GatewayFactory, origin_a: DemoOrigin) -> None:
+    import subprocess
+
+    from .harness import EDGE_CMD
+
+    gw = gateway_factory.prepare(
+        [{"hosts": ["localhost"], "origins": [origin_a.url]}], server={"admin_token_env": "EDGE_OPS_UNSET_TOKEN"}
+    )
+    env = {k: v for k, v in os.environ.items() if k != "EDGE_OPS_UNSET_TOKEN"}
+    done = subprocess.run(
+        [*EDGE_CMD, "check", "-c", str(gw.config_path)], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 1
+    assert "server.admin_token_env: the environment variable EDGE_OPS_UNSET_TOKEN is not set" in done.stderr
