@@ -11,9 +11,12 @@ The map, in the order a request meets it:
   control.py      the control channel: a command reaches every worker (POST /reload, cache purges)
   tls/            certstore.py (scan, pair, index, choose; pemfile.py, pairing.py, choice.py, entries.py),
                   contexts.py (SSLContexts, cached per choice), sni.py (the SNI callback), devcerts.py
-  gateway.py      the ASGI app: site, client, limits, ratelimit, waf head/body, forward, response, log
+  gateway.py      the ASGI app: site, client, limits, ratelimit, waf head/body, static, forward, response, log
   exchange.py     per-request state; inspection.py the WAF's view of a request and the body prefix it reads
   sites.py        Host -> Site, mTLS per site; clients.py client address and request id
+  static.py       [site.static] folders served by the gateway itself (staticpath.py: URL path -> file inside the
+                  folder; codings.py: Accept-Encoding for .br/.gz siblings; preconditions.py: 304/412/206;
+                  mediatypes.py: Content-Type)
   ratelimit.py    [[ratelimit]] enforcement with `limits`; counters.py local counters for memory://
   waf/            the rule language and engine (its own map in waf/__init__.py); rules.py loads a folder
                   and runs its tests

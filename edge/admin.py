@@ -29,11 +29,13 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from edge import __version__, control, metrics
+from edge.cache.cache import key_for_url
 from edge.reload import cert_not_after
 from edge.runtime import Runtime
 from edge.sites import host_from_header
 
 RELOAD_TIMEOUT = 60.0
+PURGE_TIMEOUT = 10.0
 
 
 def build_admin(runtime: Runtime) -> AdminHostGuard:
@@ -70,7 +72,19 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
                 "config": {
                     "path": str(state.config.path),
                     "sites": [
-                        {"hosts": list(site.config.hosts), "origins": len(site.config.origins)}
+                        {
+                            "hosts": list(site.config.hosts),
+                            "origins": [
+                                {
+                                    "origin": pool.origin.url,
+                                    "state": pool.health.state,
+                                    "reason": pool.health.reason,
+                                    "active": pool.active,
+                                    "idle": len(pool.idle),
+                                }
+                                for pool in site.pools
+                            ],
+                        }
                         for site in state.sites.sites
                     ],
                 },
@@ -138,6 +152,22 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
         ok = all(reply.get("ok") for reply in replies)
         return JSONResponse({"ok": ok, "workers": replies}, status_code=200 if ok else 422)
 
+    async def cache_purge(request: Request) -> Response:
+        """Purge in every worker's cache (each worker has its own) before answering; the sum purged."""
+        try:
+            body = await request.json()
+            purge_check(body)
+        except (ValueError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        try:
+            replies = await control.broadcast({"cmd": "purge", "body": body}, timeout=PURGE_TIMEOUT)
+        except RuntimeError:  # outside `edge run`: this process's cache is the only one
+            return JSONResponse({"purged": purge(runtime, body)})
+        failed = [reply for reply in replies if not reply.get("ok")]
+        if failed:
+            return JSONResponse({"error": "purge failed in some workers", "workers": failed}, status_code=503)
+        return JSONResponse({"purged": sum(int(reply.get("purged", 0)) for reply in replies)})
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -146,6 +176,7 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             Route("/rules", guarded(rules)),
             Route("/metrics", guarded(prometheus)),
             Route("/reload", guarded(reload), methods=["POST"]),
+            Route("/cache/purge", guarded(cache_purge), methods=["POST"]),
         ]
     )
     listen = config.server.admin
@@ -166,6 +197,37 @@ async def _workers() -> list[dict[str, object]]:
     except RuntimeError:
         return []
     return [{key: reply.get(key) for key in ("worker", "pid", "ok", "error") if key in reply} for reply in replies]
+
+
+def purge_check(body: Any) -> None:
+    """ValueError for a purge body `purge` would refuse, checked once before every worker is asked."""
+    if not isinstance(body, dict):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+    if "url" in body:
+        if key_for_url(str(body["url"])) is None:
+            raise ValueError(f"not an http(s) URL: {body['url']!r}")
+        return
+    prefix, host = body.get("prefix"), body.get("host")
+    if not isinstance(prefix, str) or not prefix.startswith("/") or (host is not None and not isinstance(host, str)):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+
+
+def purge(runtime: Runtime, body: Any) -> int:
+    """`{"url": "https://host/path?query"}` (that entry and its variants) or `{"prefix": "/path/", "host": "h"}`
+    (every entry whose path starts with the prefix, on one host or all); the number of entries purged in this
+    worker's cache (`control` command "purge" in every worker)."""
+    if not isinstance(body, dict):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+    if "url" in body:
+        key = key_for_url(str(body["url"]))
+        if key is None:
+            raise ValueError(f"not an http(s) URL: {body['url']!r}")
+        return runtime.cache.purge(url=key)
+    prefix = body.get("prefix")
+    host = body.get("host")
+    if not isinstance(prefix, str) or not prefix.startswith("/") or (host is not None and not isinstance(host, str)):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+    return runtime.cache.purge(prefix=prefix, host=host)
 
 
 class AdminHostGuard:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from edge.tomlpos import FilePos, line_of, locate
 from edge.units import parse_duration, parse_size
+from edge.urlnorm import normalize_path
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -125,13 +126,17 @@ class CacheConfig:
 class SiteCacheConfig:
     """`[site.cache]`: whether the site's responses are cached (RFC 9111, shared cache) and within what bounds.
 
-    Parsed now so that configs written for the cache load before the cache itself exists; off by default,
-    because storing responses an operator never asked to store would change what clients see.
+    Off by default: storing responses an operator never asked to store would change what clients see.
+    `stale_if_error` is how stale a stored response may be and still answer while the origin cannot be
+    reached at all (refused, reset, timed out): RFC 9111 section 4.2.4 lets a disconnected cache do that;
+    like Cloudflare's stale serving on an unreachable origin. An origin's 5xx is served stale only when the
+    response or request says `stale-if-error` (RFC 5861).
     """
 
     enabled: bool = False
     max_entry: int = 8 * 1024 * 1024  # larger bodies stream through uncached
     store_set_cookie: bool = False  # a response with Set-Cookie is stored only when this is true
+    stale_if_error: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +159,15 @@ class SiteConfig:
     hsts: str = ""  # opt-in: a wrong max-age locks browsers out of plain HTTP for that long
     connect_timeout: float = 3.0
     read_timeout: float = 30.0
+    total_timeout: float = 300.0  # the whole exchange with the origin, head to last byte
+    drop_response_headers: tuple[str, ...] = ()  # added to Server, X-Powered-By, X-AspNet-Version, ...
     health: HealthConfig | None = None
     origin_auth_secret_env: str | None = None
     client_ca: Path | None = None
     origin_ca: Path | None = None
     origin_client: tuple[Path, Path] | None = None
-    static: tuple[tuple[str, Path], ...] = ()
+    static: tuple[tuple[str, Path], ...] = ()  # [site.static]: (prefix ending in "/", folder), longest prefix first
+    static_cache_control: str = "public, max-age=3600"  # Cache-Control of [site.static] files; "" sends none
     cache: SiteCacheConfig = field(default_factory=SiteCacheConfig)
 
 
@@ -318,6 +326,13 @@ def _positive_duration(value: Any, _: Path) -> float:
     return seconds
 
 
+def _field_value(value: Any, base: Path) -> str:
+    text = _str(value, base)
+    if any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F or ord(c) > 0xFF for c in text):
+        raise ValueError(f"expected a header field value without control characters, got {value!r}")
+    return text.strip(" \t")
+
+
 def _url_path(value: Any, base: Path) -> str:
     path = _str(value, base)
     if not path.startswith("/"):
@@ -352,6 +367,12 @@ def _hosts(value: Any, _: Path) -> tuple[str, ...]:
         if "*" in host and not (host.startswith("*.") and "*" not in host[2:]):
             raise ValueError(f"a wildcard host is written *.example.com, got {host!r}")
     return tuple(v.lower().rstrip(".") for v in value)
+
+
+def _header_names(value: Any, _: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v and v.isascii() and " " not in v for v in value):
+        raise ValueError('expected a list of header names, e.g. ["X-Backend", "X-Runtime"]')
+    return tuple(v.lower() for v in value)
 
 
 def _origins(value: Any, base: Path) -> tuple[Origin, ...]:
@@ -441,10 +462,12 @@ _SITE: dict[str, tuple[Converter, bool]] = {
     "origin_ca": (_path, False),
     "origin_client": (lambda v, b: v, False),
     "static": (lambda v, b: v, False),
+    "static_cache_control": (_field_value, False),
     "cache": (lambda v, b: v, False),
+    "drop_response_headers": (_header_names, False),
 }
 _NESTED: dict[str, dict[str, Converter]] = {
-    "timeouts": {"connect": _duration, "read": _duration},
+    "timeouts": {"connect": _duration, "read": _duration, "total": _duration},
     "health": {
         "path": _url_path,
         "interval": _positive_duration,
@@ -454,7 +477,7 @@ _NESTED: dict[str, dict[str, Converter]] = {
     },
     "origin_auth": {"secret_env": _env_name},
     "origin_client": {"cert": _path, "key": _path},
-    "cache": {"enabled": _bool, "max_entry": _size, "store_set_cookie": _bool},
+    "cache": {"enabled": _bool, "max_entry": _size, "store_set_cookie": _bool, "stale_if_error": _duration},
 }
 
 
@@ -557,14 +580,7 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
         for key, schema in _NESTED.items():
             if key in values:
                 values[key] = reader.table(values[key], (*where, key), {k: (c, False) for k, c in schema.items()})
-        static = values.pop("static", {})
-        static_pairs: list[tuple[str, Path]] = []
-        if isinstance(static, dict):
-            for prefix, folder in static.items():
-                if not isinstance(folder, str) or not prefix.startswith("/"):
-                    reader.problem((*where, "static", prefix), 'static entries are "/url-prefix/" = "folder"')
-                    continue
-                static_pairs.append((prefix, reader.path.parent / folder))
+        static_pairs = _static(reader, where, values.pop("static", {}))
         for host in values.get("hosts", ()):
             if host in seen:
                 reader.problem((*where, "hosts"), f"host {host!r} is already served by site #{seen[host] + 1}")
@@ -581,6 +597,7 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
                 **values,
                 connect_timeout=timeouts.get("connect", 3.0),
                 read_timeout=timeouts.get("read", 30.0),
+                total_timeout=timeouts.get("total", 300.0),
                 health=_health(reader, where, health) if health is not None else None,
                 origin_auth_secret_env=_origin_auth(reader, where, auth) if auth is not None else None,
                 origin_client=(client["cert"], client["key"]) if client and len(client) == 2 else None,
@@ -589,6 +606,48 @@ def _sites(reader: _Reader, raw: Any) -> list[SiteConfig]:
             )
         )
     return sites
+
+
+def _static(reader: _Reader, where: tuple[str | int, ...], raw: Any) -> list[tuple[str, Path]]:
+    """`[site.static]`: URL prefix -> folder. A prefix is a path in normal form (what requests are compared
+    with, after urlnorm.py) and always ends in "/"; the folder must exist when the config loads."""
+    if not isinstance(raw, dict):
+        reader.problem((*where, "static"), '[site.static] is a table of "/url-prefix/" = "folder"')
+        return []
+    pairs: dict[str, Path] = {}
+    for prefix, folder in raw.items():
+        at = (*where, "static", prefix)
+        if not isinstance(folder, str) or not prefix.startswith("/"):
+            reader.problem(at, 'static entries are "/url-prefix/" = "folder"')
+            continue
+        normal = prefix if prefix.endswith("/") else prefix + "/"
+        if not _is_normal_path(normal):
+            reader.problem(
+                at,
+                f"site.static: write the prefix {prefix!r} as requests carry it once normalised: percent-encoded, "
+                'without "..", "//" or "\\", e.g. "/assets/"',
+            )
+            continue
+        if normal in pairs:
+            reader.problem(at, f"site.static: the prefix {normal!r} is given twice")
+            continue
+        path = reader.path.parent / folder
+        if not path.is_dir():
+            reader.problem(
+                at, f"site.static: folder {str(path)!r} for {prefix!r} is not a directory: create it or fix the path"
+            )
+            continue
+        pairs[normal] = path
+    return list(pairs.items())
+
+
+def _is_normal_path(path: str) -> bool:
+    """The path is what urlnorm.py makes of it (no `..`, `//`, `\\`, lower-case or needless escapes), no `?#`."""
+    try:
+        raw = path.encode("ascii")
+        return normalize_path(raw) == raw and b"?" not in raw and b"#" not in raw
+    except (UnicodeEncodeError, ValueError):
+        return False
 
 
 def _health(reader: _Reader, where: tuple[str | int, ...], values: dict[str, Any]) -> HealthConfig:

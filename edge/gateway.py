@@ -7,8 +7,12 @@
     ratelimit   [[ratelimit]] rules with `limits`, or 429 (503 when the storage fails closed)
     waf head    rules that need no body, before a byte of it is read
     waf body    rules that read the body, on its first waf.max_body bytes
-    forward     balancer -> pooled upstream connection -> request head and body streamed out
-    response    header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back
+    static      [site.static] folders answered by the gateway itself, never forwarded (static.py)
+    cache       a stored response that may answer (RFC 9111), or a revalidation / collapsed miss (cache/)
+    forward     balancer -> pooled upstream connection -> request head and body streamed out (proxy/transfer.py)
+    response    header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back;
+                for the cache: 304 freshening, stale-if-error, invalidation, and the body kept for the store
+    store       a complete storable response into the cache
     log         the access-log line and metrics
 
 Phases do not call each other: `handle` calls them in order, so this one screen is the whole flow.
@@ -21,17 +25,28 @@ import asyncio
 import time
 from typing import Any
 
+from edge.cache.answer import Answer, answer
+from edge.cache.cache import TARGETED, Ticket
+from edge.cache.directives import request_directives, response_directives
+from edge.cache.entry import StoredResponse, stored_response
+from edge.cache.invalidation import invalidated_keys
+from edge.cache.keys import primary_key
+from edge.cache.policy import ERROR_STATUSES, Reuse, reuse, stale_on_error
+from edge.cache.status import HIT, HIT_STALE, CacheStatus
+from edge.cache.storability import is_storable
+from edge.cache.validation import freshen, revalidation_headers, select_for_update, variant_request_headers
 from edge.clients import new_request_id
 from edge.exchange import ConnectionInfo, Exchange
 from edge.framing import Head, scan_head
-from edge.inspection import BodyPrefix, attach_body, read_prefix, request_view
+from edge.inspection import attach_body, read_prefix, request_view
 from edge.pages import error_page
 from edge.proxy.forward import request_head, response_headers
-from edge.proxy.upstream import UpstreamConnection, UpstreamError, UpstreamTimeout
+from edge.proxy.transfer import BodyTooLarge, ClientGone, Opened, RequestBody, open_exchange
+from edge.proxy.upstream import NoOrigin, UpstreamError, UpstreamTimeout
 from edge.ratelimit import StorageDown
 from edge.rules import RulesState
 from edge.runtime import ConfigState, Runtime
-from edge.sites import host_from_header
+from edge.sites import Site, host_from_header
 from edge.urlnorm import BadPath, normalize_path
 from edge.waf import RequestView, Verdict, WafState, evaluate, match_ratelimits
 
@@ -42,17 +57,10 @@ Send = Any
 _NO_CONNECTION = ConnectionInfo()
 
 
-class BodyTooLarge(Exception):
-    """A chunked request body grew past the site's max_body while it streamed."""
-
-
-class ClientGone(Exception):
-    """The client disconnected before its request body was complete."""
-
-
 class Gateway:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.background: set[asyncio.Task[None]] = set()  # cache revalidations no client waits for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -86,6 +94,10 @@ class Gateway:
                 if status is None and ex.needs_body:
                     status = await self.waf_body_phase(ex, rules, view, waf, receive, conn_info)
             if status is None:
+                status = await self.static_phase(ex, scope, send, conn_info)
+            if status is None:
+                status = await self.cache_lookup_phase(ex, scope, send)
+            if status is None:
                 await self.forward_phase(ex, state, scope, receive, send, head.host or host.encode(), conn_info)
             elif status:
                 await self.respond_error(ex, send, status)
@@ -98,6 +110,8 @@ class Gateway:
             else:
                 await self.respond_error(ex, send, 503)
         finally:
+            if ex.ticket is not None and ex.ticket.leader:
+                self.runtime.cache.release(ex.ticket.key)
             self.log_phase(ex)
 
     # --- phases ------------------------------------------------------------------------------------------------
@@ -240,6 +254,56 @@ class Gateway:
         verdict = await loop.run_in_executor(self.runtime.inspector, self._evaluate, rules, view, waf, "body")
         return self.waf_verdict(ex, verdict)
 
+    async def cache_lookup_phase(self, ex: Exchange, scope: Scope, send: Send) -> int | None:
+        """Answer from the cache when the stored response may serve (RFC 9111 section 4), else prepare the
+        ticket that forward and store use: a revalidation, the stale fallback, a collapsed miss."""
+        site = ex.site
+        assert site is not None
+        config = site.config.cache
+        if not config.enabled:
+            return None
+        cache = self.runtime.cache
+        key = primary_key("https", ex.host, ex.target.decode("latin-1"))
+        headers: list[tuple[bytes, bytes]] = scope["headers"]
+        now = time.time()
+        ticket = ex.ticket = Ticket(key, request_directives(headers), now, max_entry=config.max_entry)
+        if ex.method not in ("GET", "HEAD"):
+            ticket.reason = "method"
+            return None
+        entry = cache.store.get(key, headers)
+        if entry is None and ex.method == "GET" and not cache.lead(key):
+            ticket.collapsed = await cache.wait(key)
+            now = time.time()
+            entry = cache.store.get(key, headers)
+        elif entry is None and ex.method == "GET":
+            ticket.leader = True
+        decision = reuse(entry, ticket.request, now)
+        if entry is not None and decision in _SERVE:
+            served = answer(entry, ex.method, headers, now, HIT if decision is Reuse.FRESH else HIT_STALE)
+            if served is not None:
+                ex.cache = "hit" if decision is Reuse.FRESH else "stale"
+                if decision is Reuse.STALE_WHILE_REVALIDATE:
+                    self._refresh_later(ex, entry, scope)
+                await self.send_stored(ex, send, served)
+                return 0
+        if decision is Reuse.GATEWAY_TIMEOUT:
+            ex.cache = "miss"
+            return 504
+        ticket.stored = entry
+        if entry is None:
+            ticket.reason = "uri-miss" if not cache.store.variants(key) else "vary-miss"
+        elif decision is Reuse.REVALIDATE:
+            ticket.reason = "stale"
+            ticket.forward_headers = revalidation_headers(headers, [entry])
+        return None
+
+    async def static_phase(self, ex: Exchange, scope: Scope, send: Send, conn_info: ConnectionInfo) -> int | None:
+        """A path under one of the site's static prefixes is answered from its folder (static.py), 404 included;
+        None lets any other request go on. 0 means the response was sent."""
+        assert ex.site is not None
+        static = ex.site.static
+        return await static.serve(ex, scope["headers"], send, conn_info) if static.mounts else None
+
     async def forward_phase(
         self,
         ex: Exchange,
@@ -250,29 +314,31 @@ class Gateway:
         host: bytes,
         conn_info: ConnectionInfo,
     ) -> None:
-        """Send the request to an origin and stream its answer back; 502/504 when the origin fails us."""
+        """Send the request to an origin and stream its answer back; 502/504 when the origin fails us
+        (or the stored response, when `stale-if-error` allows it)."""
+        site = ex.site
+        assert site is not None
+        ticket = ex.ticket
         chunked = ex.chunked
-        has_body = chunked or ex.body_length > 0
         head = request_head(
             ex.method,
             ex.target,
-            scope["headers"],
+            ticket.forward_headers if ticket is not None and ticket.forward_headers is not None else scope["headers"],
             client_ip=ex.peer,  # the hop that connected to us: X-Forwarded-For and Forwarded append it
             trusted_peer=state.clients.is_trusted(ex.peer),
             host=host,
             length=ex.body_length if ex.has_length else None,
             chunked=chunked,
-            extra=((b"x-client-cert-subject", conn_info.client_subject.encode()),) if conn_info.client_subject else (),
+            extra=_edge_headers(site, ex.method, host, ex.target, conn_info),
         )
+        body = RequestBody(receive, chunked, ex.body_prefix) if chunked or ex.body_length > 0 else None
         try:
-            conn, status, raw_headers = await self._open_exchange(ex, head, has_body, receive)
-        except UpstreamTimeout as exc:
-            ex.error = str(exc)
-            await self.respond_error(ex, send, 504)
-            return
+            opened = await open_exchange(site, ex.client_ip, ex.method, head, body)
         except UpstreamError as exc:
-            ex.error = str(exc)
-            await self.respond_error(ex, send, 502)
+            ex.error, ex.origin = str(exc), exc.origin
+            status = 504 if isinstance(exc, UpstreamTimeout) else 503 if isinstance(exc, NoOrigin) else 502
+            if not await self.stale_if_error(ex, send, scope, status, disconnected=True):
+                await self.respond_error(ex, send, status)
             return
         except BodyTooLarge:
             await self.respond_error(ex, send, 413)
@@ -280,95 +346,236 @@ class Gateway:
         except ClientGone:
             _client_gone(ex, conn_info)
             return
-        await self.response_phase(ex, send, conn, status, raw_headers, host, conn_info)
+        ex.origin = opened.origin
+        if ticket is not None and await self.cache_response_phase(ex, send, scope, opened):
+            return
+        await self.response_phase(ex, send, scope, opened, host, conn_info)
 
-    async def _open_exchange(
-        self, ex: Exchange, head: bytes, has_body: bool, receive: Receive
-    ) -> tuple[UpstreamConnection, int, list[tuple[bytes, bytes]]]:
-        """Send the request and wait for the response head, failing over where that is safe.
+    async def cache_response_phase(self, ex: Exchange, send: Send, scope: Scope, opened: Opened) -> bool:
+        """The origin's answer as the cache sees it: a 304 that freshens the stored response (which then
+        answers), a 5xx that `stale-if-error` covers, invalidation after an unsafe method (RFC 9111 section
+        4.4), and whether the body is collected for the store. True when the client was answered here."""
+        ticket = ex.ticket
+        site = ex.site
+        assert ticket is not None and site is not None
+        cache = self.runtime.cache
+        status, raw = opened.status, opened.headers
+        if ticket.reason == "method":
+            for key in invalidated_keys(ex.method, status, ticket.key, raw):
+                cache.store.delete(key)
+            return False
+        stored = ticket.stored
+        if status == 304 and stored is not None and ticket.forward_headers is not None:
+            await _drain(opened, site.config.read_timeout)
+            if select_for_update([stored], raw) == [0]:
+                now = time.time()
+                fresh = freshen(
+                    stored,
+                    raw,
+                    request_headers=scope["headers"],
+                    request_time=ticket.request_time,
+                    response_time=now,
+                    targeted=TARGETED,
+                )
+                cache.store.put(ticket.key, fresh)
+                member = CacheStatus(fwd="stale", fwd_status=304, stored=True).value()
+                served = answer(fresh, ex.method, scope["headers"], now, member)
+                if served is not None:
+                    ex.cache = "revalidated"
+                    await self.send_stored(ex, send, served)
+                    return True
+            return False
+        if status in ERROR_STATUSES and await self.stale_if_error(ex, send, scope, status, disconnected=False):
+            opened.conn.close()
+            opened.conn.release()
+            return True
+        headers = response_headers(raw, origin_authorities=site.origin_authorities, public_host=b"", extra=[])
+        directives = response_directives(headers, targeted=TARGETED)
+        ticket.storable = ex.method == "GET" and bool(
+            is_storable(
+                "GET",
+                scope["headers"],
+                status,
+                headers,
+                response=directives,
+                request=ticket.request,
+                store_set_cookie=site.config.cache.store_set_cookie,
+            )
+        )
+        if ticket.storable:
+            ticket.parts = []
+        elif ticket.leader:
+            cache.release(ticket.key)  # the waiters go to the origin themselves
+        ex.cache = "miss" if ticket.storable else "bypass"
+        return False
 
-        An origin that refuses the connection never saw the request, so the next origin is tried (like
-        nginx's `proxy_next_upstream error`). A reused keep-alive connection that the origin closed without
-        a byte of answer is retried once on a fresh connection (with the body when it was small enough to
-        keep, REPLAY_LIMIT), but only when the request cannot have been processed: nothing of it was
-        written, or its method is idempotent (RFC 9110 section 9.2.2; nginx's `non_idempotent` default, Go's
-        transport). A POST the origin may have acted on is never sent twice. Anything else is a 502/504.
-        """
+    async def stale_if_error(self, ex: Exchange, send: Send, scope: Scope, status: int, *, disconnected: bool) -> bool:
+        """Serve the stored response instead of an origin failure when RFC 5861's stale-if-error allows it, or
+        (`disconnected`: the origin could not be reached) the site's `stale_if_error` allowance."""
+        ticket = ex.ticket
+        site = ex.site
+        stored = ticket.stored if ticket is not None else None
+        if stored is None or ticket is None or site is None:
+            return False
+        now = time.time()
+        allowance = site.config.cache.stale_if_error if disconnected else 0.0
+        if not stale_on_error(stored, ticket.request, now, default_stale_if_error=allowance):
+            return False
+        member = CacheStatus(fwd="stale", fwd_status=status, detail="stale-if-error").value()
+        served = answer(stored, ex.method, scope["headers"], now, member)
+        if served is None:
+            return False
+        ex.cache = "stale"
+        await self.send_stored(ex, send, served)
+        return True
+
+    def store_phase(self, ex: Exchange, opened: Opened, headers: list[tuple[bytes, bytes]], scope: Scope) -> None:
+        """Keep a complete, storable response (never one cut short: the caller only calls this at its end)."""
+        ticket = ex.ticket
+        if ticket is None or ticket.parts is None:
+            return
+        entry = stored_response(
+            opened.status,
+            headers,
+            b"".join(ticket.parts),
+            request_headers=scope["headers"],
+            request_time=ticket.request_time,
+            response_time=time.time(),
+            targeted=TARGETED,
+        )
+        self.runtime.cache.store.put(ticket.key, entry)
+
+    def _refresh_later(self, ex: Exchange, entry: StoredResponse, scope: Scope) -> None:
+        """stale-while-revalidate: one background revalidation per key (RFC 5861 section 3)."""
+        cache = self.runtime.cache
+        ticket = ex.ticket
+        site = ex.site
+        assert ticket is not None and site is not None
+        if ticket.key in cache.refreshing:
+            return
+        cache.refreshing.add(ticket.key)
+        request = revalidation_headers(variant_request_headers(entry), [entry])
+        host = ex.host.encode("idna")
+        head = request_head(
+            "GET",
+            ex.target,
+            request,
+            client_ip=ex.peer,
+            trusted_peer=False,
+            host=host,
+            length=None,
+            chunked=False,
+            extra=_edge_headers(site, "GET", host, ex.target, _NO_CONNECTION),
+        )
+        task = asyncio.get_running_loop().create_task(self._refresh(site, ticket.key, entry, head, request))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _refresh(
+        self, site: Site, key: str, entry: StoredResponse, head: bytes, request: list[tuple[bytes, bytes]]
+    ) -> None:
+        cache = self.runtime.cache
+        started = time.time()
+        try:
+            opened = await open_exchange(site, "-", "GET", head, None)
+            if opened.status == 304:
+                await _drain(opened, site.config.read_timeout)
+                if select_for_update([entry], opened.headers) == [0]:
+                    cache.store.put(
+                        key,
+                        freshen(
+                            entry,
+                            opened.headers,
+                            request_headers=request,
+                            request_time=started,
+                            response_time=time.time(),
+                            targeted=TARGETED,
+                        ),
+                    )
+                return
+            body = await _drain(opened, site.config.read_timeout, keep=site.config.cache.max_entry)
+            headers = response_headers(
+                opened.headers, origin_authorities=site.origin_authorities, public_host=b"", extra=[]
+            )
+            directives = response_directives(headers, targeted=TARGETED)
+            if body is not None and is_storable(
+                "GET",
+                request,
+                opened.status,
+                headers,
+                response=directives,
+                store_set_cookie=site.config.cache.store_set_cookie,
+            ):
+                cache.store.put(
+                    key,
+                    stored_response(
+                        opened.status,
+                        headers,
+                        body,
+                        request_headers=request,
+                        request_time=started,
+                        response_time=time.time(),
+                        targeted=TARGETED,
+                    ),
+                )
+        except (UpstreamError, OSError):
+            pass  # the stale entry stays; the next request revalidates in the foreground
+        finally:
+            cache.refreshing.discard(key)
+
+    async def send_stored(self, ex: Exchange, send: Send, served: Answer) -> None:
+        """A response answered from the cache, with edge's own headers."""
         site = ex.site
         assert site is not None
-        config = site.config
-        first = site.balancer.pick(ex.client_ip)
-        last_error: UpstreamError | None = None
-        for pool in (first, *(p for p in site.pools if p is not first)):
-            ex.origin = pool.origin.url
-            replay: bytes | None = None
-            for attempt in (0, 1):
-                try:
-                    conn, fresh = await pool.acquire(config.connect_timeout, fresh=attempt > 0)
-                except UpstreamError as exc:
-                    last_error = exc
-                    break
-                try:
-                    conn.start(head, no_body=ex.method == "HEAD")
-                    if replay is not None:
-                        conn.write(replay)
-                    elif has_body:
-                        replay = await _stream_request_body(receive, conn, ex.chunked, config.max_body, ex.body_prefix)
-                    status, raw_headers = await conn.read_head(config.read_timeout)
-                    return conn, status, raw_headers
-                except UpstreamError as exc:
-                    conn.release()
-                    # A reused keep-alive connection that the origin closed without a byte of answer: again on
-                    # a fresh one when the request cannot have been acted on (see the docstring).
-                    if (
-                        attempt == 0
-                        and not fresh
-                        and not exc.sent
-                        and (not exc.written or (ex.method in IDEMPOTENT and (not has_body or replay is not None)))
-                    ):
-                        continue
-                    raise
-                except (BodyTooLarge, ClientGone):
-                    conn.close()
-                    conn.release()
-                    raise
-        assert last_error is not None
-        raise last_error
+        headers = [*served.headers, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
+        if site.hsts:
+            headers.append((b"strict-transport-security", site.hsts))
+        ex.status = served.status
+        ex.bytes_sent = len(served.body)
+        ex.response_started = True
+        await send({"type": "http.response.start", "status": served.status, "headers": headers})
+        await send({"type": "http.response.body", "body": served.body, "more_body": False})
 
     async def response_phase(
-        self,
-        ex: Exchange,
-        send: Send,
-        conn: UpstreamConnection,
-        status: int,
-        raw_headers: list[tuple[bytes, bytes]],
-        host: bytes,
-        conn_info: ConnectionInfo,
+        self, ex: Exchange, send: Send, scope: Scope, opened: Opened, host: bytes, conn_info: ConnectionInfo
     ) -> None:
-        """Stream the origin's response to the client; a failure mid-body aborts the client connection."""
+        """Stream the origin's response to the client (and into the store's ticket when it is storable); a
+        failure mid-body aborts the client connection and leaves nothing in the store."""
         site = ex.site
         assert site is not None
-        extra = [(b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
-        if site.hsts:
-            extra.append((b"strict-transport-security", site.hsts))
-        headers = response_headers(
-            raw_headers,
+        conn, status = opened.conn, opened.status
+        base = response_headers(
+            opened.headers,
             origin_authorities=site.origin_authorities,
             public_host=host,
-            extra=extra,
+            extra=[],
             origin_hosts=site.origin_hosts,
+            drop=site.response_drop,
         )
+        headers = [*base, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
+        ticket = ex.ticket
+        if ticket is not None:
+            headers.append((b"cache-status", _forwarded_status(ticket)))
+        if site.hsts:
+            headers.append((b"strict-transport-security", site.hsts))
         ex.status = status
         read_timeout = site.config.read_timeout
+        deadline = ex.started + site.config.total_timeout
+        collect = ticket.collect if ticket is not None and ticket.parts is not None else None
         try:
             ex.response_started = True
             await send({"type": "http.response.start", "status": status, "headers": headers})
             while True:
-                chunk = await conn.read_chunk(read_timeout)
+                left = deadline - time.perf_counter()
+                if left <= 0:
+                    raise UpstreamTimeout(f"the exchange outlived timeouts.total ({site.config.total_timeout}s)")
+                chunk = await conn.read_chunk(read_timeout if read_timeout < left else left)
                 if chunk is None:
                     await send({"type": "http.response.body", "body": b"", "more_body": False})
                     break
                 ex.bytes_sent += len(chunk)
+                if collect is not None:
+                    collect(chunk)
                 last = conn.complete and not conn.chunks
                 await send({"type": "http.response.body", "body": chunk, "more_body": not last})
                 if last:
@@ -377,6 +584,8 @@ class Gateway:
                     ex.error = "client disconnected mid-response"
                     conn.close()
                     break
+            if collect is not None and conn.complete and not conn.chunks and conn.error is None:
+                self.store_phase(ex, opened, base, scope)
         except UpstreamError as exc:
             ex.error = str(exc)
             conn.close()
@@ -402,6 +611,43 @@ class Gateway:
 # --- small pure pieces of the phases ----------------------------------------------------------------------------
 
 
+_SERVE = frozenset({Reuse.FRESH, Reuse.STALE, Reuse.STALE_WHILE_REVALIDATE})
+
+
+def _edge_headers(
+    site: Site, method: str, host: bytes, target: bytes, conn_info: ConnectionInfo
+) -> tuple[tuple[bytes, bytes], ...]:
+    """The headers only edge sets on a forwarded request: the verified client certificate's subject (mTLS)
+    and the origin signature (`origin_auth`, CONTRACT: HMAC over time, method, host and target)."""
+    out: tuple[tuple[bytes, bytes], ...] = ()
+    if conn_info.client_subject:
+        out = ((b"x-client-cert-subject", conn_info.client_subject.encode()),)
+    if site.signer is not None:
+        out += ((b"edge-origin-auth", site.signer.header(method, host, target, int(time.time()))),)
+    return out
+
+
+def _forwarded_status(ticket: Ticket) -> bytes:
+    """The Cache-Status member of a forwarded response (RFC 9211 section 2.2)."""
+    return CacheStatus(fwd=ticket.reason, stored=ticket.parts is not None, collapsed=ticket.collapsed).value()
+
+
+async def _drain(opened: Opened, timeout: float, keep: int | None = None) -> bytes | None:
+    """Read a response body to its end and give the connection back; the body when it fits `keep` bytes."""
+    parts: list[bytes] | None = []
+    size = 0
+    try:
+        while (chunk := await opened.conn.read_chunk(timeout)) is not None:
+            size += len(chunk)
+            if parts is not None:
+                parts.append(chunk)
+                if keep is not None and size > keep:
+                    parts = None
+    finally:
+        opened.conn.release()
+    return b"".join(parts) if parts is not None and keep is not None else None
+
+
 def _client_gone(ex: Exchange, conn_info: ConnectionInfo) -> None:
     """The body never completed: 408 when client_body_timeout closed the connection (the protocol answered
     the client), 499 (nginx's code) when the client went away by itself."""
@@ -412,64 +658,6 @@ def _client_gone(ex: Exchange, conn_info: ConnectionInfo) -> None:
 
 
 INSPECT_IN_THREAD = 64 * 1024  # bodies from this size are inspected off the event loop
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-REPLAY_LIMIT = 64 * 1024  # request bodies up to this size are kept until the origin answers, for one retry
-
-
-async def _stream_request_body(
-    receive: Receive, conn: UpstreamConnection, chunked: bool, limit: int, prefix: BodyPrefix | None
-) -> bytes | None:
-    """Copy the client's body to the origin as it arrives, waiting whenever the origin's socket is full.
-
-    `prefix` is what the WAF already read: it goes first, and the rest is received after it. Returns the
-    bytes written (framing included) when they fit REPLAY_LIMIT, so that a reused connection the origin had
-    already closed can be retried with the same body; None for a larger body.
-    """
-    total = 0
-    more = True
-    sent: list[bytes] | None = []
-    dead = False  # the origin closed the connection: keep the (small) body for the retry, stop writing
-
-    def write(framed: bytes) -> None:
-        nonlocal sent, dead
-        if not dead:
-            try:
-                conn.write(framed)
-            except UpstreamError:
-                if sent is None:
-                    raise
-                dead = True
-        if sent is not None:
-            sent.append(framed)
-            if total > REPLAY_LIMIT:
-                sent = None
-                if dead:
-                    raise UpstreamError("origin closed the connection while the request body was sent")
-
-    def frame(data: bytes) -> bytes:
-        return b"%x\r\n%b\r\n" % (len(data), data) if chunked else data
-
-    if prefix is not None:
-        more = prefix.more
-        if prefix.data:
-            total = len(prefix.data)
-            write(frame(prefix.data))
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientGone()
-        body: bytes = message.get("body", b"")
-        if body:
-            total += len(body)
-            if total > limit:
-                raise BodyTooLarge()
-            write(frame(body))
-            if conn.write_paused and not dead:
-                await conn.drain()
-        more = message.get("more_body", False)
-    if chunked:
-        write(b"0\r\n\r\n")
-    return b"".join(sent) if sent is not None else None
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

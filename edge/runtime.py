@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from edge import metrics
+from edge.cache.cache import EdgeCache
 from edge.clients import ClientResolver
 from edge.config import Config
 from edge.exchange import Exchange
 from edge.facts import CURRENT
 from edge.metrics import METHOD_CLASS, TALLY, UNMATCHED_SITE, child, status_class
 from edge.observe import AccessLog
+from edge.proxy.checks import HealthChecks
 from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
@@ -73,11 +75,12 @@ class Runtime:
         self.limiter = Limiter(config.ratelimit)
         self.metrics = metrics.LegacyNames()
         self.log = log or AccessLog(config.log.access, text=config.log.format == "text", redact=config.log.redact)
-        self.origin_ok: dict[tuple[str, str], bool] = {}  # (site, origin) -> its last exchange did not fail
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # (site, method class, status) -> children
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
+        self.cache = EdgeCache(config.cache.memory)
+        self.checks = HealthChecks(self.state.sites)  # started by the worker once its loop runs
         # One thread per worker inspects big request bodies: one at a time, off the event loop (gateway.py).
         self.inspector = ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-inspect")
 
@@ -85,8 +88,15 @@ class Runtime:
         """Publish a new config snapshot; the old origin pools close their idle connections and retire."""
         old = self.state
         self.state = ConfigState.build(config)
+        running = bool(self.checks.tasks)
+        self.checks.stop()
+        self.checks = HealthChecks(self.state.sites)
+        if running:
+            self.checks.start()
         if config.ratelimit != old.config.ratelimit:
             self.limiter = Limiter(config.ratelimit)
+        if config.cache.memory != self.cache.memory:
+            self.cache = EdgeCache(config.cache.memory)
         old.sites.close()
 
     def record(self, ex: Exchange) -> None:
@@ -110,10 +120,10 @@ class Runtime:
         if origin is not None:
             if upstream is not None:
                 tally.observe(child(metrics.ORIGIN_DURATION, site, origin), upstream / 1000)
-            failed = status in (502, 504) and upstream is None
-            if failed:
+            if status in (502, 504) and upstream is None:
                 tally.inc(child(metrics.ORIGIN_ERRORS, site, origin, "timeout" if status == 504 else "error"))
-            self.origin_ok[(site, origin)] = not (failed and status == 502)
+        if ex.cache is not None:
+            tally.inc(child(metrics.CACHE_REQUESTS, ex.cache))
         if ex.ratelimit:
             outcome = "error" if "error" in ex.ratelimit else "limited" if status == 429 else "allowed"
             tally.inc(child(metrics.RATELIMIT_REQUESTS, str(ex.ratelimit.get("rule", "")), outcome))

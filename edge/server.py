@@ -15,14 +15,13 @@ import os
 import signal
 import socket
 import ssl
-import time
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 
 from edge import control, logs, metrics
-from edge.admin import build_admin
+from edge.admin import build_admin, purge
 from edge.config import Config, Listen
 from edge.facts import CollectFacts
 from edge.gateway import Gateway
@@ -185,14 +184,20 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         return {"ok": all(result["ok"] for result in results.values()), **results}
 
     async def flush_metrics(message: dict[str, Any]) -> dict[str, Any]:
+        sample(runtime, connections)  # a scrape sees the gauges as they are now, not up to a second ago
         metrics.TALLY.flush()
         return {}
 
+    async def purge_command(message: dict[str, Any]) -> dict[str, Any]:
+        return {"purged": purge(runtime, message.get("body"))}
+
     control.register("reload", reload_command)
+    control.register("purge", purge_command)
     control.register("flush-metrics", flush_metrics)
     channel = control.ControlServer(worker.control_folder, index) if worker.control_folder else None
     runtime.log.start_flusher()
     connections.start()
+    runtime.checks.start()
     reloader.start()
     sampler = loop.create_task(_sample_forever(runtime, connections))
     for server, sock in servers:
@@ -210,6 +215,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     if channel is not None:
         await channel.stop()
     connections.stop()
+    runtime.checks.stop()
     runtime.state.sites.close()
     runtime.log.stop()
     metrics.TALLY.flush()
@@ -235,9 +241,10 @@ def sample(runtime: Runtime, connections: Connections) -> None:
         for pool in site.pools:
             url = pool.origin.url
             metrics.child(metrics.ORIGIN_ACTIVE, name, url).set(pool.active)
-            health = getattr(pool, "health", None)  # active/passive health, once the balancer consults it
-            up = health.usable(time.monotonic()) if health is not None else runtime.origin_ok.get((name, url), True)
-            metrics.child(metrics.ORIGIN_UP, name, url).set(1 if up else 0)
+            metrics.child(metrics.ORIGIN_UP, name, url).set(1 if pool.health.state == "up" else 0)
+    store = runtime.cache.store
+    metrics.CACHE_BYTES.set(store.bytes_used)
+    metrics.CACHE_ENTRIES.set(store.entries)
 
 
 def listens(config: Config) -> list[tuple[str, Listen]]:

@@ -11,9 +11,11 @@ from cryptography.exceptions import InvalidSignature
 
 from edge.config import SiteConfig
 from edge.proxy.balancer import BALANCERS, Balancer
-from edge.proxy.forward import origin_authorities
+from edge.proxy.forward import DROP_FROM_ORIGIN, origin_authorities
+from edge.proxy.health import HealthPolicy, OriginHealth
 from edge.proxy.signing import Signer
 from edge.proxy.upstream import Pool
+from edge.static import NO_STATIC, StaticFolders
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,11 +31,15 @@ class Site:
     hsts: bytes
     client_cas: tuple[x509.Certificate, ...] = ()
     signer: Signer | None = None  # origin_auth: signs each forwarded request (Edge-Origin-Auth)
+    response_drop: frozenset[bytes] = DROP_FROM_ORIGIN  # plus the site's drop_response_headers
+    static: StaticFolders = NO_STATIC  # [site.static]: folders the gateway serves itself (static.py)
 
     @classmethod
     def build(cls, index: int, config: SiteConfig) -> Site:
+        policy = HealthPolicy.for_site(config)
         pools = tuple(
-            Pool(origin, ssl_context=_origin_context(config) if origin.tls else None) for origin in config.origins
+            Pool(origin, ssl_context=_origin_context(config) if origin.tls else None, health=OriginHealth(policy))
+            for origin in config.origins
         )
         authorities: frozenset[bytes] = frozenset()
         for origin in config.origins:
@@ -48,6 +54,8 @@ class Site:
             hsts=config.hsts.encode("latin-1"),
             client_cas=_load_cas(config.client_ca) if config.client_ca else (),
             signer=Signer.from_env(config.origin_auth_secret_env) if config.origin_auth_secret_env else None,
+            response_drop=DROP_FROM_ORIGIN | {name.encode("ascii") for name in config.drop_response_headers},
+            static=StaticFolders.build(config.static, config.static_cache_control),
         )
 
     def accepts_client(self, leaf: x509.Certificate | None) -> bool:

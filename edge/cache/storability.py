@@ -7,8 +7,10 @@ section so that a log line or a test failure explains itself. Edge's own choices
   response to HEAD has no body to give a later GET, so storing it would only displace the GET's entry;
 - 206 is not stored (section 3.3 allows storing partial content; this store keeps only whole bodies, and
   serves ranges out of stored 200s, see `ranges.py`);
-- a response with Set-Cookie (or Set-Cookie2) is not stored unless the operator says `store_set_cookie`:
-  the RFC allows storing it, but replaying one visitor's cookie to the next is the classic CDN leak;
+- a response with Set-Cookie is not stored unless the operator says `store_set_cookie`: the RFC allows
+  storing it, but replaying one visitor's cookie to the next is the classic CDN leak. (Set-Cookie2 does
+  not count: RFC 6265 obsoleted it in 2011 and no browser acts on it, so replaying it leaks nothing; nginx
+  stores it too.)
 - a response with neither explicit freshness (s-maxage, max-age, Expires) nor a validator (ETag,
   Last-Modified) is not stored: it would be stale at once with nothing to revalidate it by;
 - `Vary: *` is not stored: it can never match a request (section 4.1).
@@ -103,7 +105,7 @@ _RULES: tuple[tuple[str, Callable[[_Exchange], bool]], ...] = (
     ),
     (
         "response sets a cookie (edge: store_set_cookie is off)",
-        lambda x: not x.store_set_cookie and x.has(frozenset({b"set-cookie", b"set-cookie2"})),
+        lambda x: not x.store_set_cookie and x.has(frozenset({b"set-cookie"})),
     ),
     ("Vary: * never matches (RFC 9111 section 4.1)", lambda x: vary_names(x.response_headers) == VARY_STAR),
     (

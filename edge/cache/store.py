@@ -122,10 +122,13 @@ class MemoryStore:
         return iter(list(self._index))
 
     def purge_prefix(self, prefix: str, host: str | None = None) -> int:
-        if host is None:
+        """Delete every key under `prefix`: a path prefix (`/img/`) on `host` or on every host, or a whole-key
+        prefix (`https://shop.test/img/`)."""
+        if host is None and not prefix.startswith("/"):
             doomed = [key for key in self._index if key.startswith(prefix)]
         else:
-            doomed = [key for key in self._index if _under(key, host.lower(), prefix)]
+            lowered = host.lower() if host is not None else None
+            doomed = [key for key in self._index if _under(key, lowered, prefix)]
         return sum(self.delete(key) for key in doomed)
 
     def _evict_oldest(self) -> None:
@@ -137,8 +140,9 @@ class MemoryStore:
             del self._index[key]
 
 
-def _under(key: str, host: str, path_prefix: str) -> bool:
-    """True when `key` (any scheme) is on `host` and its path and query start with `path_prefix`."""
+def _under(key: str, host: str | None, path_prefix: str) -> bool:
+    """True when `key` (any scheme) is on `host` (any host for None) and its path and query start with
+    `path_prefix`."""
     rest = key.partition("://")[2]
     key_host, _, path = rest.partition("/")
-    return key_host == host and ("/" + path).startswith(path_prefix)
+    return (host is None or key_host == host) and ("/" + path).startswith(path_prefix)

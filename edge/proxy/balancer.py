@@ -8,8 +8,7 @@ Every strategy answers two questions, each asked once per request:
 
 `usable` is the health filter (edge/proxy/health.py decides, the caller binds `now`): origins it rejects are
 skipped as if absent, and the others keep their shares. When it rejects every origin, `pick` raises
-`NoUsableOrigin` and `order` returns an empty list; the caller then asks `health.last_resort` which origin
-takes one probe request. Without a filter `pick` always returns a pool.
+`NoUsableOrigin` and `order` returns an empty list; the caller then answers 503 at once. Without a filter `pick` always returns a pool.
 
 Both calls advance the round-robin state, so a request calls one of them, not both. Origin weights come
 from `pool.origin.weight` (edge.toml `{ url = ..., weight = 3 }`) and are read once, when the site loads.
@@ -28,7 +27,7 @@ Usable = Callable[[Pool], bool]
 
 
 class NoUsableOrigin(LookupError):
-    """The health filter rejected every origin of the site (`health.last_resort` chooses the probe)."""
+    """The health filter rejected every origin of the site."""
 
 
 class Balancer(Protocol):

@@ -31,7 +31,16 @@ _FORWARDING = frozenset({b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded
 # client that marks Content-Length or Host would make the origin frame or route another request than the one
 # judged), and whose underscore spellings are dropped (CGI stacks read X_Forwarded_For as X-Forwarded-For).
 PROTECTED = _FRAMING | _EDGE_OWNED | _FORWARDING
-_DROP_FROM_ORIGIN = HOP_BY_HOP | {b"server", b"x-powered-by", b"strict-transport-security", b"edge-request-id"}
+# What an origin says about itself (software and versions an attacker would look up), and what edge sets.
+DROP_FROM_ORIGIN = HOP_BY_HOP | {
+    b"server",
+    b"x-powered-by",
+    b"x-aspnet-version",
+    b"x-aspnetmvc-version",
+    b"via",
+    b"strict-transport-security",
+    b"edge-request-id",
+}
 _REWRITTEN = frozenset({b"location", b"content-location", b"refresh"})
 
 
@@ -136,13 +145,13 @@ def response_headers(
     public_host: bytes,
     extra: list[tuple[bytes, bytes]],
     origin_hosts: frozenset[bytes] = frozenset(),
+    drop: frozenset[bytes] = DROP_FROM_ORIGIN,
 ) -> list[tuple[bytes, bytes]]:
     """The origin's response headers as a client may see them, with edge's own `extra` headers appended.
 
     URLs naming an origin (Location, Content-Location, Refresh, every `<...>` of Link, also protocol-relative
     `//origin:port/`) are rewritten to the public host; a Set-Cookie whose Domain is an origin's address
     loses that attribute (the browser then scopes it to the public host), so the address never leaks."""
-    drop = _DROP_FROM_ORIGIN
     out: list[tuple[bytes, bytes]] = []
     connection: list[tuple[bytes, bytes]] = []
     for name, value in headers:

@@ -16,15 +16,13 @@ takes `now` (seconds, `time.monotonic()` in the caller). Two sources feed one ma
   `passes`). Good checks also end a passive ejection early.
 
 The transitions are one table, `TRANSITIONS`, in the manner of h11's `_state.py`; a pair absent from it
-leaves the state as it is. When every origin of a site is down, `last_resort` names the one that takes a
-single probe request, so a site whose origins all failed recovers with the first request after they are
-back instead of waiting out the back-off (and never deadlocks).
+leaves the state as it is. A site whose origins are all down never deadlocks: an ejected origin becomes
+usable for one probe request when its back-off ends, and one taken out by checks comes back with checks;
+meanwhile requests get 503 at once instead of waiting on timeouts.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edge.config import SiteConfig
@@ -160,21 +158,3 @@ class OriginHealth:
         self.check_successes = 0
         self.retry_at = now + self.backoff
         self.backoff = min(self.backoff * 2, self.policy.max_backoff)
-
-
-def last_resort(healths: Sequence[OriginHealth], now: float) -> int | None:
-    """Which origin takes a request when none is usable: the index of the one whose back-off ends first.
-
-    Like Envoy's panic threshold this keeps a site whose origins are all down from refusing requests
-    forever, but it lets one request at a time through: None while a probe is already out (the caller
-    answers 503 at once), so a dead site costs one connect attempt at a time, not one per request.
-    Its caller must `record_attempt` on the chosen origin.
-    """
-    best: int | None = None
-    best_at = math.inf
-    for index, health in enumerate(healths):
-        if health.probing(now):
-            return None
-        if health.status != UP and health.retry_at < best_at:
-            best, best_at = index, health.retry_at
-    return best

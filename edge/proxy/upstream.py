@@ -13,7 +13,6 @@ text is for the log only and never reaches a client.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ssl
 from collections import deque
 from typing import Any
@@ -22,6 +21,7 @@ import httptools
 
 from edge import facts
 from edge.config import Origin
+from edge.proxy.health import HealthPolicy, OriginHealth
 
 _HIGH_WATER = 256 * 1024  # response bytes buffered before the origin socket is paused
 _MAX_IDLE = 256  # idle keep-alive connections kept per origin
@@ -37,10 +37,15 @@ class UpstreamError(Exception):
         super().__init__(message)
         self.sent = sent
         self.written = written
+        self.origin: str | None = None  # the origin's URL, for the log
 
 
 class UpstreamTimeout(UpstreamError):
     """The origin did not answer (or stopped sending) within the read timeout."""
+
+
+class NoOrigin(UpstreamError):
+    """Every origin of the site is down and one probe request is already out: 503 at once."""
 
 
 class UpstreamConnection(asyncio.Protocol):
@@ -60,6 +65,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.no_body = False
         self.received_any = False
         self.unsolicited = False  # the origin sent bytes after a complete response: never reused
+        self.until_close = False  # the response's body ends when the origin closes the connection
         self.chunks: deque[bytes] = deque()
         self.buffered = 0
         self.reading_paused = False
@@ -75,11 +81,13 @@ class UpstreamConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
         if not self.complete:
-            self.error = exc or ConnectionResetError("origin closed the connection")
-            # A response without Content-Length ends when the origin closes: llhttp completes it on EOF.
-            if self.head_done:
-                with contextlib.suppress(httptools.HttpParserError):
-                    self.parser.feed_data(b"")
+            if self.head_done and self.until_close and exc is None:
+                # A response without Content-Length or chunked framing ends when the origin closes
+                # (RFC 9112 section 6.3, rule 8); httptools has no way to tell llhttp about the EOF.
+                self.keep_alive = False
+                self._finish()
+            else:
+                self.error = self.error or exc or ConnectionResetError("origin closed the connection")
         self._wake()
         if self.drain_waiter is not None and not self.drain_waiter.done():
             self.drain_waiter.set_result(None)
@@ -96,7 +104,8 @@ class UpstreamConnection(asyncio.Protocol):
         except httptools.HttpParserUpgrade:
             pass
         except httptools.HttpParserError as exc:
-            self.error = exc
+            if not self.complete:  # junk after a complete response is `_unsolicited`, not this one's error
+                self.error = exc
             self.keep_alive = False
             if self.transport is not None:
                 self.transport.close()
@@ -127,9 +136,19 @@ class UpstreamConnection(asyncio.Protocol):
         if 100 <= status < 200 and status != 101:
             self.headers = []  # interim response (100 Continue, 103 Early Hints): wait for the final one
             return
+        if status > 599:
+            # HTTP has no such status (RFC 9110 section 15: 100-599): what a client would make of it is
+            # anyone's guess, so it is the origin's failure (502), like nginx's "upstream sent invalid status".
+            self.error = ValueError(f"origin sent status {status}, outside 100-599")
+            self.keep_alive = False
+            if self.transport is not None:
+                self.transport.close()
+            self._wake()
+            return
         self.status = status
         self.keep_alive = self.parser.should_keep_alive()
         self.head_done = True
+        self.until_close = not self.no_body and status not in (204, 304) and _close_delimited(self.headers)
         if self.no_body:
             self._finish()
         self._wake()
@@ -259,6 +278,18 @@ class UpstreamConnection(asyncio.Protocol):
         self.closed = True
 
 
+def _close_delimited(headers: list[tuple[bytes, bytes]]) -> bool:
+    """True when a response head states no length: no Content-Length, and no Transfer-Encoding ending in
+    chunked (RFC 9112 section 6.3)."""
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"content-length":
+            return False
+        if lower == b"transfer-encoding" and value.lower().rstrip(b" \t").endswith(b"chunked"):
+            return False
+    return True
+
+
 def _expire(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
@@ -267,9 +298,12 @@ def _expire(waiter: asyncio.Future[None]) -> None:
 class Pool:
     """Idle keep-alive connections to one origin (LIFO, so the warmest connection is reused first)."""
 
-    def __init__(self, origin: Origin, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, origin: Origin, *, ssl_context: ssl.SSLContext | None = None, health: OriginHealth | None = None
+    ) -> None:
         self.origin = origin
         self.ssl_context = ssl_context
+        self.health = health or OriginHealth(HealthPolicy())
         self.idle: list[UpstreamConnection] = []
         self.active = 0
         self.closed = False  # retired by a config reload: connections coming back are closed, not kept

@@ -677,11 +677,12 @@ class ThreadedOrigin:
     Counts connections and requests (handlers bump `requests`), so tests can see what reached it.
     """
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, *, port: int = 0, ssl_context: ssl.SSLContext | None = None) -> None:
         self.handler = handler
         self.connections = 0
         self.requests = 0
-        self.port = 0
+        self.port = port
+        self.ssl_context = ssl_context
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -709,7 +710,7 @@ class ThreadedOrigin:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        server = await asyncio.start_server(self._client, LOOPBACK, 0)
+        server = await asyncio.start_server(self._client, LOOPBACK, self.port, ssl=self.ssl_context)
         self.port = server.sockets[0].getsockname()[1]
         self._ready.set()
         async with server:

@@ -69,7 +69,7 @@ def verdict(
         (FRESH, {"request": [("Authorization", "FOO")], "shared": False}, ""),
         # Set-Cookie: edge's switch
         ([*FRESH, ("Set-Cookie", "a=b")], {}, "cookie"),
-        ([*FRESH, ("set-cookie2", "a=b")], {}, "cookie"),
+        ([*FRESH, ("set-cookie2", "a=b")], {}, ""),  # obsolete, ignored by browsers: stored, as nginx does
         ([*FRESH, ("Set-Cookie", "a=b")], {"store_set_cookie": True}, ""),
         # Vary: * in any form (vary-parse)
         ([*FRESH, ("Vary", "*")], {}, "Vary: *"),

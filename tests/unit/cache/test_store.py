@@ -125,7 +125,9 @@ def test_delete_and_purges() -> None:
     assert store.purge_prefix("/img/", host="SHOP.test") == 1  # any scheme on that host
     assert sorted(store.keys()) == ["https://other.test/img/1.png", "https://shop.test/css/a.css"]
     assert store.purge_prefix("/", host="other.test") == 1
-    assert store.bytes_used == entry().size
+    assert store.purge_prefix("/nothing/") == 0
+    assert store.purge_prefix("/css/") == 1  # a path prefix without a host: every host
+    assert store.bytes_used == 0
 
 
 def test_keys_is_a_snapshot() -> None:

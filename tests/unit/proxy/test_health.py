@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from edge.config import parse_config
-from edge.proxy.health import TRANSITIONS, HealthPolicy, OriginHealth, last_resort
+from edge.proxy.health import TRANSITIONS, HealthPolicy, OriginHealth
 
 POLICY = HealthPolicy(unhealthy=3, healthy=2, backoff=1.0, max_backoff=30.0, probe_timeout=10.0)
 
@@ -116,25 +116,6 @@ def down_at(retry_in: float) -> OriginHealth:
     """An origin ejected at 0 whose back-off ends at `retry_in`."""
     policy = HealthPolicy(unhealthy=1, backoff=retry_in, max_backoff=60, probe_timeout=10)
     return run([("fail", 0)], policy)
-
-
-def test_last_resort_is_the_origin_whose_back_off_ends_first() -> None:
-    healths = [down_at(8), down_at(2), down_at(4)]
-    assert last_resort(healths, 0.5) == 1
-
-
-def test_last_resort_lets_one_request_through_at_a_time() -> None:
-    healths = [down_at(8), down_at(2), down_at(4)]
-    healths[1].record_attempt(0.5)
-    assert last_resort(healths, 0.6) is None
-    assert last_resort(healths, 10.6) == 1  # that probe never reported back: it no longer blocks
-    healths[1].record_failure(0.7, "connection refused")  # back-off now ends at 0.7 + 4
-    assert last_resort(healths, 0.8) == 2
-
-
-def test_last_resort_includes_origins_down_by_checks() -> None:
-    healths = [run(CHECKS_DOWN), down_at(30)]
-    assert last_resort(healths, 0.5) == 0
 
 
 def test_policy_from_the_site_config() -> None:
