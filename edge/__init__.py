@@ -2,10 +2,13 @@
 
 The map, in the order a request meets it:
 
-  cli.py          edge run | check | certs | rules
+  cli.py          edge run | init | check | certs | rules; scaffold.py what `edge init` writes;
+                  adminclient.py asks a running gateway (edge certs)
   config.py       edge.toml -> frozen Config (tomlpos.py finds key lines, units.py sizes and durations)
-  server.py       uvicorn listeners (https, http redirect, admin), the protocol that adds TLS facts to the
-                  scope and bounds request heads, workers, signals and draining
+  master.py       the master process: binds, forks and supervises the workers, turns signals into acts
+  server.py       one worker: uvicorn listeners (https, http redirect, admin), its signals and draining;
+                  protocol.py adds TLS facts to the scope and bounds request heads
+  control.py      the control channel: a command reaches every worker (POST /reload, cache purges)
   tls/            certstore.py (scan, pair, index, choose; pemfile.py, pairing.py, choice.py, entries.py),
                   contexts.py (SSLContexts, cached per choice), sni.py (the SNI callback), devcerts.py
   gateway.py      the ASGI app: site, client, limits, ratelimit, waf head/body, static, forward, response, log
@@ -26,8 +29,10 @@ The map, in the order a request meets it:
   cache/          the HTTP cache's pure core (RFC 9111 policy, validation, Vary, ranges, Cache-Status) and
                   store.py (byte-bounded LRU), cache.py (collapsing, tickets); its own map in cache/__init__.py
   redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
-  observe.py      access log and metrics; runtime.py the live snapshots; reload.py + watch.py take changes
-                  to edge.toml, certs/ and rules/ live
+  observe.py      the access log; logs.py one log format for everything (JSON or text), sinks, reopening;
+                  facts.py what the access log needs beyond the Exchange; metrics.py the Prometheus families
+                  (multiprocess mode, a per-worker tally); runtime.py the live snapshots; reload.py + watch.py
+                  take changes to edge.toml, certs/ and rules/ live
   demo.py         a small origin for `make run`, the tests and the benchmark
 """
 

@@ -6,11 +6,17 @@ every endpoint but /healthz requires `Authorization: Bearer <token>` (compared i
 Only requests whose Host is the listener's own address, `localhost` or a loopback address are answered
 (421 otherwise): a web page a browser loads from an attacker's site can resolve its own name to 127.0.0.1
 (DNS rebinding) and read `/status` or `/metrics` from the operator's machine, but it cannot send a Host
-that names the loopback address.
+that names the loopback address. A POST that a browser sent from another site's page (its `Origin` or
+`Sec-Fetch-Site` says so) is refused with 403: without a token, a page could otherwise make the operator's
+browser post forms to `/reload`.
+
+The admin API runs in worker 0; what must reach every worker before the answer (`POST /reload`) goes
+through the control channel (`control.broadcast`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import ipaddress
 import os
@@ -22,10 +28,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from edge import __version__
+from edge import __version__, control, metrics
 from edge.cache.cache import key_for_url
+from edge.reload import cert_not_after
 from edge.runtime import Runtime
 from edge.sites import host_from_header
+
+RELOAD_TIMEOUT = 60.0
+PURGE_TIMEOUT = 10.0
 
 
 def build_admin(runtime: Runtime) -> AdminHostGuard:
@@ -52,10 +62,12 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
 
     async def status(request: Request) -> Response:
         state = runtime.state
+        workers = await _workers()
         return JSONResponse(
             {
                 "version": __version__,
-                "pid": os.getpid(),
+                "pid": os.getppid() if workers else os.getpid(),  # the master's: the one to signal
+                "workers": workers,
                 "uptime_seconds": round(time.time() - runtime.started, 3),
                 "config": {
                     "path": str(state.config.path),
@@ -87,11 +99,8 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
 
     async def rules(request: Request) -> Response:
         ruleset = runtime.rules.ruleset
-        counts: dict[str, float] = {}
-        for (name, labels), value in runtime.metrics.counters.items():
-            if name == "edge_waf_matches_total":
-                rule = dict(labels).get("rule", "")
-                counts[rule] = counts.get(rule, 0) + value
+        await _flush_workers()
+        counts = metrics.totals("edge_waf_matches_total", "rule")  # summed over every worker
         return JSONResponse(
             {
                 "fingerprint": ruleset.fingerprint,
@@ -123,24 +132,41 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             }
         )
 
-    async def metrics(request: Request) -> Response:
-        cache = runtime.cache.store
-        runtime.metrics.clear("edge_origin_up")
-        for site in runtime.state.sites.sites:
-            for pool in site.pools:
-                labels = (("origin", pool.origin.url), ("site", site.config.hosts[0]))
-                runtime.metrics.set("edge_origin_up", labels, 1.0 if pool.health.state == "up" else 0.0)
-        runtime.metrics.set("edge_cache_bytes", (), cache.bytes_used)
-        runtime.metrics.set("edge_cache_entries", (), cache.entries)
-        return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
+    cert_gauge = metrics.StateGauge(
+        "edge_cert_not_after_seconds",
+        "Expiry (Unix seconds) of the certificate a handshake for the name gets; the earliest when several "
+        "key types serve it.",
+        "name",
+        lambda: cert_not_after(runtime),
+    )
+
+    async def prometheus(request: Request) -> Response:
+        await _flush_workers()
+        body = metrics.render(extra=[cert_gauge])
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    async def reload(request: Request) -> Response:
+        """Every worker reloads edge.toml, certificates and rules, as on SIGHUP; 200 when all took them,
+        422 when a file was refused (the last good state keeps serving) or a worker did not answer."""
+        replies = await control.broadcast({"cmd": "reload"}, timeout=RELOAD_TIMEOUT)
+        ok = all(reply.get("ok") for reply in replies)
+        return JSONResponse({"ok": ok, "workers": replies}, status_code=200 if ok else 422)
 
     async def cache_purge(request: Request) -> Response:
+        """Purge in every worker's cache (each worker has its own) before answering; the sum purged."""
         try:
             body = await request.json()
-            purged = purge(runtime, body)
+            purge_check(body)
         except (ValueError, TypeError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse({"purged": purged})
+        try:
+            replies = await control.broadcast({"cmd": "purge", "body": body}, timeout=PURGE_TIMEOUT)
+        except RuntimeError:  # outside `edge run`: this process's cache is the only one
+            return JSONResponse({"purged": purge(runtime, body)})
+        failed = [reply for reply in replies if not reply.get("ok")]
+        if failed:
+            return JSONResponse({"error": "purge failed in some workers", "workers": failed}, status_code=503)
+        return JSONResponse({"purged": sum(int(reply.get("purged", 0)) for reply in replies)})
 
     app = Starlette(
         routes=[
@@ -148,7 +174,8 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             Route("/status", guarded(status)),
             Route("/certs", guarded(certs)),
             Route("/rules", guarded(rules)),
-            Route("/metrics", guarded(metrics)),
+            Route("/metrics", guarded(prometheus)),
+            Route("/reload", guarded(reload), methods=["POST"]),
             Route("/cache/purge", guarded(cache_purge), methods=["POST"]),
         ]
     )
@@ -156,9 +183,39 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
     return AdminHostGuard(app, own_host=listen.host.lower() if listen else "localhost")
 
 
+async def _flush_workers() -> None:
+    """Every worker writes its tally of counts (metrics.py) before a scrape reads them; one that does not
+    answer within a second is read as it is (its last second of counts comes with the next scrape)."""
+    with contextlib.suppress(RuntimeError):  # outside `edge run`: this process's tally is all (render flushes it)
+        await control.broadcast({"cmd": "flush-metrics"}, timeout=1.0)
+
+
+async def _workers() -> list[dict[str, object]]:
+    """`[{"worker": 0, "pid": 123, "ok": true}, ...]` from every worker, or [] outside `edge run`."""
+    try:
+        replies = await control.broadcast({"cmd": "ping"}, timeout=2.0)
+    except RuntimeError:
+        return []
+    return [{key: reply.get(key) for key in ("worker", "pid", "ok", "error") if key in reply} for reply in replies]
+
+
+def purge_check(body: Any) -> None:
+    """ValueError for a purge body `purge` would refuse, checked once before every worker is asked."""
+    if not isinstance(body, dict):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+    if "url" in body:
+        if key_for_url(str(body["url"])) is None:
+            raise ValueError(f"not an http(s) URL: {body['url']!r}")
+        return
+    prefix, host = body.get("prefix"), body.get("host")
+    if not isinstance(prefix, str) or not prefix.startswith("/") or (host is not None and not isinstance(host, str)):
+        raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
+
+
 def purge(runtime: Runtime, body: Any) -> int:
     """`{"url": "https://host/path?query"}` (that entry and its variants) or `{"prefix": "/path/", "host": "h"}`
-    (every entry whose path starts with the prefix, on one host or all); the number of entries purged."""
+    (every entry whose path starts with the prefix, on one host or all); the number of entries purged in this
+    worker's cache (`control` command "purge" in every worker)."""
     if not isinstance(body, dict):
         raise ValueError('expected {"url": "https://host/path"} or {"prefix": "/path/", "host": "optional"}')
     if "url" in body:
@@ -189,6 +246,12 @@ class AdminHostGuard:
                 await send({"type": "http.response.start", "status": 421, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
+            if scope["method"] not in ("GET", "HEAD") and _cross_site(scope["headers"], self.own_host):
+                body = b"403 Forbidden\nThe admin API takes POST requests only from tools, not from web pages.\n"
+                headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": 403, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+                return
         await self.app(scope, receive, send)
 
     def allowed(self, host: str) -> bool:
@@ -198,3 +261,22 @@ class AdminHostGuard:
             return ipaddress.ip_address(host).is_loopback
         except ValueError:
             return False
+
+
+def _cross_site(headers: list[tuple[bytes, bytes]], own_host: str) -> bool:
+    """True for a request a browser sent from some web page: curl and scripts send neither header."""
+    for name, value in headers:
+        if name == b"sec-fetch-site" and value not in (b"same-origin", b"none"):
+            return True
+        if name == b"origin":
+            host = value.decode("latin-1").partition("://")[2].rsplit(":", 1)[0].strip("[]").lower()
+            if host not in ("localhost", own_host) and not _loopback(host):
+                return True
+    return False
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from edge import __version__
 from edge.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from edge.tls.entries import InventoryRow
 
 
 def _load(path: str) -> Config | None:
@@ -22,12 +26,12 @@ def _load(path: str) -> Config | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from edge.server import run
+    from edge.master import run
 
     config = _load(args.config)
     if config is None:
         return 1
-    return run(config)
+    return run(config, pidfile=Path(args.pidfile).resolve() if args.pidfile else None)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -55,7 +59,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     if not problems and rules is not None:
-        tests = sum(len(rule.tests) for rule in rules.ruleset.rules)
+        from edge.waf import count_tests
+
+        tests = count_tests(rules.ruleset)
         print(
             f"{config.path}: ok ({len(config.sites)} site(s), {len(state.store.entries)} certificate(s), "
             f"{len(rules.ruleset.rules)} rule(s) with {tests} passing test(s), {len(rules.ruleset.ratelimits)} rate limit(s))"
@@ -76,11 +82,41 @@ def cmd_certs(args: argparse.Namespace) -> int:
         ca, leaf = write_dev_certs(config.tls.certs, args.names)
         print(f"wrote {leaf} for {', '.join(args.names)}; trust {ca} (e.g. curl --cacert {ca})")
         return 0
-    from edge.tls.certstore import format_table
+    from edge.tls.certstore import format_rows, format_table
     from edge.tls.sni import load_cert_state
 
-    print(format_table(load_cert_state(config).store))
+    served = None if args.folder else _served_rows(config)
+    if served is not None:
+        print(f"(as served by the running gateway on {config.server.admin}; --folder scans the files instead)")
+        print(format_rows(served))
+    else:
+        print(format_table(load_cert_state(config).store))
     return 0
+
+
+def _served_rows(config: Config) -> list[InventoryRow] | None:
+    """The running gateway's table (admin `/certs`), which keeps a broken file's last good version; None
+    when no gateway of this config answers."""
+    from datetime import datetime
+
+    from edge.adminclient import get_json
+    from edge.tls.entries import InventoryRow
+
+    answer = get_json(config, "/certs")
+    if not isinstance(answer, dict):
+        return None
+    return [
+        InventoryRow(
+            files=tuple(row["files"]),
+            names=tuple(row["names"]),
+            key_type=row["key_type"],
+            issuer=row["issuer"],
+            not_after=datetime.fromisoformat(row["not_after"]) if row["not_after"] else None,
+            state=row["state"],
+            note=row["note"],
+        )
+        for row in answer.get("certificates", [])
+    ]
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
@@ -88,7 +124,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
     config = _load(args.config)
     if config is None:
         return 1
-    from edge.waf import RuleSetError, explain_request, load_ruleset, run_tests
+    from edge.waf import RuleSetError, count_tests, explain_request, load_ruleset, run_tests
 
     try:
         ruleset = load_ruleset(config.waf.rules)
@@ -100,7 +136,7 @@ def cmd_rules(args: argparse.Namespace) -> int:
         failures = run_tests(ruleset)
         for failure in failures:
             print(failure)
-        total = sum(len(rule.tests) for rule in ruleset.rules)
+        total = count_tests(ruleset)
         print(f"{total - len(failures)} passed, {len(failures)} failed")
         return 1 if failures else 0
     waf = config.waf
@@ -110,10 +146,34 @@ def cmd_rules(args: argparse.Namespace) -> int:
         headers.append("Content-Type: application/x-www-form-urlencoded")  # what curl -d sends
     if not any(h.lower().startswith("host:") for h in headers):
         headers.append(f"Host: {config.sites[0].hosts[0].removeprefix('*.')}")  # a real request always has one
+    try:
+        ipaddress.ip_address(args.ip)
+    except ValueError:
+        print(f"edge rules explain: --ip {args.ip!r} is not an IP address (e.g. --ip 192.0.2.7)", file=sys.stderr)
+        return 2
     report = explain_request(
-        ruleset, args.request, headers, args.data, mode=mode, paranoia=waf.paranoia, threshold=waf.anomaly_threshold
+        ruleset,
+        args.request,
+        headers,
+        args.data,
+        mode=mode,
+        paranoia=waf.paranoia,
+        threshold=waf.anomaly_threshold,
+        client_ip=args.ip,
     )
     print(report.rstrip("\n"))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """`edge init [DIR]`: a starting edge.toml, the managed rules and a development certificate."""
+    from edge.scaffold import init_folder
+
+    folder = Path(args.folder)
+    for line in init_folder(folder, upgrade_rules=args.upgrade_rules, dev_cert=not args.no_dev_cert):
+        print(line)
+    config = folder / "edge.toml"
+    print(f"next: edge check -c {config} && edge run -c {config}")
     return 0
 
 
@@ -128,11 +188,20 @@ def build_parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    command("run", cmd_run, "serve until SIGINT/SIGTERM, then drain")
+    run = command("run", cmd_run, "serve until SIGTERM/SIGINT/SIGQUIT, then drain; SIGHUP reloads")
+    run.add_argument("--pidfile", default=None, help="write the master's pid to this file (removed at exit)")
     command("check", cmd_check, "validate the config, every certificate and every rule file")
     certs = command("certs", cmd_certs, "list the certificate folder, or write development certificates")
     certs.add_argument("action", nargs="?", choices=["list", "dev"], default="list")
     certs.add_argument("names", nargs="*", help="with `dev`: the names the leaf certificate covers")
+    certs.add_argument("--folder", action="store_true", help="scan the folder even when a running gateway could answer")
+    init = commands.add_parser(
+        "init", help="write a starting edge.toml, rules/ and certs/ into a folder", description=cmd_init.__doc__
+    )
+    init.add_argument("folder", nargs="?", default=".", help="where to write (default: the current folder)")
+    init.add_argument("--upgrade-rules", action="store_true", help="replace the managed rule files with this version's")
+    init.add_argument("--no-dev-cert", action="store_true", help="do not write a development certificate")
+    init.set_defaults(handler=cmd_init, config=None)
     rules = commands.add_parser("rules", help="run the rules' embedded tests, or explain one request")
     rule_commands = rules.add_subparsers(dest="action", required=True)
     for name, text in (("test", "run every [[rule.test]] example"), ("explain", "evaluate one request, send nothing")):
@@ -143,12 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("request", help="'METHOD TARGET', e.g. 'GET /search?q=1'")
             sub.add_argument("-H", "--header", action="append", default=[], help="a request header, 'Name: value'")
             sub.add_argument("-d", "--data", default=None, help="the request body")
+            sub.add_argument("--ip", default="127.0.0.1", help="the client address (ip.src), default 127.0.0.1")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not Path(args.config).exists() and args.command != "certs":
+    if args.config is not None and not Path(args.config).exists() and args.command != "certs":
         print(f"{args.config}: no such config file (give one with -c PATH)", file=sys.stderr)
         return 1
     handler: Callable[[argparse.Namespace], int] = args.handler

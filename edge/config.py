@@ -156,7 +156,7 @@ class SiteConfig:
     origins: tuple[Origin, ...]
     balance: str = "round-robin"
     max_body: int = 10 * 1024 * 1024
-    hsts: str = "max-age=31536000"
+    hsts: str = ""  # opt-in: a wrong max-age locks browsers out of plain HTTP for that long
     connect_timeout: float = 3.0
     read_timeout: float = 30.0
     total_timeout: float = 300.0  # the whole exchange with the origin, head to last byte
@@ -172,6 +172,37 @@ class SiteConfig:
     compress: bool = False  # gzip/brotli text bodies the origin left uncompressed (edge/proxy/compress.py)
 
 
+# Query parameters whose values the access log replaces with "REDACTED" (compared without case).
+DEFAULT_REDACT = (
+    "access_token",
+    "api_key",
+    "apikey",
+    "client_secret",
+    "code",
+    "id_token",
+    "password",
+    "refresh_token",
+    "secret",
+    "sig",
+    "signature",
+    "token",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig:
+    """`[log]`: where the access log and the lifecycle log go, and in which format (edge/logs.py).
+
+    `access` and `error` are "stdout" / "stderr" / "off" or an absolute path (resolved against the config's
+    folder); files are opened for appending and reopened on SIGUSR1, as after logrotate.
+    """
+
+    format: str = "json"  # "json" | "text"
+    access: str = "stdout"  # "stdout" | "off" | a file
+    error: str = "stderr"  # "stderr" | a file
+    redact: tuple[str, ...] = DEFAULT_REDACT
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path
@@ -181,6 +212,7 @@ class Config:
     ratelimit: RateLimitConfig = field(default_factory=RateLimitConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
     sites: tuple[SiteConfig, ...] = ()
+    log: LogConfig = field(default_factory=LogConfig)
 
     @property
     def folder(self) -> Path:
@@ -353,6 +385,24 @@ def _origins(value: Any, base: Path) -> tuple[Origin, ...]:
     return tuple(_origin(v, base) for v in value)
 
 
+def _log_target(*names: str) -> Converter:
+    """A log destination: one of `names` as written, else a file path resolved against the config's folder."""
+
+    def convert(value: Any, base: Path) -> str:
+        text = _str(value, base)
+        if not text:
+            raise ValueError(f"expected {' or '.join(repr(n) for n in names)} or a file path")
+        return text if text in names else str(base / text)
+
+    return convert
+
+
+def _names(value: Any, _: Path) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError('expected a list of query parameter names, e.g. ["token", "password"]')
+    return tuple(v.lower() for v in value)
+
+
 def _min_version(value: Any, base: Path) -> str:
     return _choice("TLSv1.2", "TLSv1.3")(value, base)  # type: ignore[no-any-return]
 
@@ -392,6 +442,12 @@ _SECTIONS: dict[str, dict[str, tuple[Converter, bool]]] = {
         "on_storage_error": (_choice("allow", "deny"), False),
     },
     "cache": {"memory": (_size, False)},
+    "log": {
+        "format": (_choice("json", "text"), False),
+        "access": (_log_target("stdout", "off"), False),
+        "error": (_log_target("stderr"), False),
+        "redact": (_names, False),
+    },
 }
 
 _SITE: dict[str, tuple[Converter, bool]] = {
@@ -464,8 +520,10 @@ class _Reader:
 
 
 def _suggestion(key: str, known: Sequence[str]) -> str:
+    """` (did you mean 'x'?); valid keys: a, b, c`: the closest name when there is one, and always the list."""
     hint = difflib.get_close_matches(key, known, n=1)
-    return f" (did you mean {hint[0]!r}?)" if hint else f" (known keys: {', '.join(known)})"
+    listed = f"valid keys: {', '.join(known)}"
+    return f" (did you mean {hint[0]!r}?); {listed}" if hint else f"; {listed}"
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -644,6 +702,13 @@ def _assemble(
             ("server", "admin"),
             f"admin listener {admin} is not on loopback: set server.admin_token_env to require a bearer token",
         )
+    if server_cfg.admin_token_env and not os.environ.get(server_cfg.admin_token_env):
+        reader.problem(
+            ("server", "admin_token_env"),
+            f"server.admin_token_env: the environment variable {server_cfg.admin_token_env} is not set or empty, "
+            f'so the admin API would refuse every request: export {server_cfg.admin_token_env}="<token>" '
+            "(e.g. from `openssl rand -hex 32`) or remove admin_token_env",
+        )
     tls = TlsConfig(**{"certs": base / "certs", **sections["tls"]})
     waf = WafConfig(**{"rules": base / "rules", **sections["waf"]})
     return Config(
@@ -654,6 +719,7 @@ def _assemble(
         ratelimit=RateLimitConfig(**sections["ratelimit"]),
         cache=CacheConfig(**sections["cache"]),
         sites=tuple(sites),
+        log=LogConfig(**sections["log"]),
     )
 
 

@@ -1,40 +1,58 @@
-"""The access log (one JSON object per request on stdout) and the Prometheus metrics.
+"""The access log: one line per request (JSON by default, `[log] format = "text"` for people), on stdout or a file.
 
-Both sit on the hot path, so they are plain dict increments and one `write` per request into a buffered
-stream that is flushed a few times a second, not once per line. Metrics are rendered in the Prometheus text
-format by hand: a dozen metric families do not justify a client library's locking on every increment.
+It sits on the hot path, so a line is formatted directly (a third of `json.dumps`' cost) and lines are
+written in one `write(2)` a few times a second (every 0.25 s), not once per line: a SIGKILL loses at most
+the lines of the last quarter second. A clean stop and a full buffer flush at once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import sys
+import os
 import time
-from collections import defaultdict
-from typing import IO, TYPE_CHECKING
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+from edge.config import DEFAULT_REDACT
+from edge.facts import RequestFacts
+from edge.logs import Sink, open_sink
 
 if TYPE_CHECKING:
     from edge.exchange import Exchange
 
-_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+FLUSH_INTERVAL = 0.25
 
 
 class AccessLog:
     """Collects log lines in memory and writes them in one call a few times a second (`start_flusher`).
 
-    A `write` to a text stream per request costs more than formatting the line; one joined write per
-    flush is cheap. `stop` (and a full buffer) flushes at once, so a clean stop loses nothing.
+    `target` is "stdout", "off" or a file path (appended to, reopened by `logs.reopen_all` on SIGUSR1).
     """
 
     MAX_PENDING = 4096  # lines held before a write is forced
 
-    def __init__(self, stream: IO[str] | None = None, flush_interval: float = 0.25) -> None:
-        self.stream = stream or sys.stdout
+    def __init__(
+        self,
+        target: str = "stdout",
+        *,
+        text: bool = False,
+        redact: Collection[str] = DEFAULT_REDACT,
+        flush_interval: float = FLUSH_INTERVAL,
+    ) -> None:
+        self.sink: Sink | None = open_sink(target) if target != "off" else None
+        self.format = text_line if text else access_line
+        self.redact = frozenset(name.lower() for name in redact)
+        self.pid = os.getpid()  # the worker that served: lines of all workers share one stream
         self.flush_interval = flush_interval
         self.pending: list[str] = []
         self._task: asyncio.Task[None] | None = None
+
+    def record(self, ex: Exchange, duration: float, facts: RequestFacts | None, upstream_ms: float | None) -> None:
+        """Queue the line of one finished request (`upstream_ms`: from `facts`, computed once by the caller)."""
+        if self.sink is not None:
+            self.write(self.format(ex, duration, facts, self.redact, self.pid, upstream_ms))
 
     def write(self, line: str) -> None:
         """Queue one line (ending in a newline)."""
@@ -53,10 +71,8 @@ class AccessLog:
 
     def flush(self) -> None:
         pending, self.pending = self.pending, []
-        with contextlib.suppress(OSError, ValueError):
-            if pending:
-                self.stream.write("".join(pending))
-            self.stream.flush()
+        if pending and self.sink is not None:
+            self.sink.write_lines("".join(pending))
 
     def stop(self) -> None:
         if self._task is not None:
@@ -69,97 +85,101 @@ _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _quote = json.encoder.encode_basestring  # the C string escaper
 
 
-def access_line(ex: Exchange, duration: float) -> str:
-    """The access-log JSON line of CONTRACT section 8, formatted directly: a third of json.dumps' cost."""
+def redact_query(query: bytes, names: frozenset[str]) -> str:
+    """The query string as received, with the values of parameters named in `names` replaced by REDACTED."""
+    text = query.decode("latin-1")
+    if not names or not text:
+        return text
+    parts = text.split("&")
+    for index, part in enumerate(parts):
+        name, sep, _ = part.partition("=")
+        if sep and unquote_plus(name).lower() in names:
+            parts[index] = f"{name}=REDACTED"
+    return "&".join(parts)
+
+
+def request_details(facts: RequestFacts, redact: frozenset[str]) -> tuple[str | None, ...]:
+    """(query, user_agent, referer, tls_version, sni): the fields of a line that come from the scope."""
+    scope = facts.scope
+    user_agent = referer = None
+    for name, value in scope.get("headers", ()):
+        if name == b"user-agent":
+            user_agent = value.decode("latin-1")
+        elif name == b"referer":
+            referer = value.decode("latin-1")
+    tls = scope.get("extensions", {}).get("tls") or _NO_TLS
+    query = scope.get("query_string", b"")
+    return (
+        redact_query(query, redact) if query else None,
+        user_agent,
+        referer,
+        tls.get("tls_version"),
+        tls.get("server_name"),
+    )
+
+
+_NO_TLS: dict[str, Any] = {}
+_NONE = (None, None, None, None, None)
+
+
+def _opt(value: str | None) -> str:
+    return _quote(value) if value is not None else "null"
+
+
+def access_line(
+    ex: Exchange,
+    duration: float,
+    facts: RequestFacts | None,
+    redact: frozenset[str],
+    pid: int = 0,
+    upstream_ms: float | None = None,
+) -> str:
+    """The JSON access-log line: the fields of the README's "Operating it" section, formatted directly."""
+    query, agent, referer, version, sni = request_details(facts, redact) if facts is not None else _NONE
+    bytes_in = facts.scope.get("edge.bytes_in", 0) if facts is not None else 0
     tail = f',"error":{_quote(ex.error)}' if ex.error else ""
     if ex.bytes_in is not None:  # a tunnel (WebSocket): bytes from the client; `bytes` went to it
         tail = f',"bytes_in":{ex.bytes_in}{tail}'
     origin, cache, waf, ratelimit = ex.origin, ex.cache, ex.waf, ex.ratelimit
     return (
         f'{{"ts":"{utc_timestamp()}","request_id":"{ex.request_id}","client":{_quote(ex.client_ip or ex.peer)},'
-        f'"host":{_quote(ex.host)},"method":{_quote(ex.method)},"path":{_quote(ex.path)},"status":{ex.status},'
-        f'"bytes":{ex.bytes_sent},"duration_ms":{round(duration * 1000, 3)},'
-        f'"origin":{_quote(origin) if origin else "null"},"cache":{_quote(cache) if cache else "null"},'
-        f'"waf":{_dumps(waf) if waf else "null"},"ratelimit":{_dumps(ratelimit) if ratelimit else "null"}{tail}}}\n'
+        f'"host":{_quote(ex.host)},"method":{_quote(ex.method)},"path":{_quote(ex.path)},'
+        f'"query":{_opt(query)},"status":{ex.status},'
+        f'"bytes":{ex.bytes_sent},"bytes_in":{bytes_in},"duration_ms":{round(duration * 1000, 3)},'
+        f'"upstream_ms":{"null" if upstream_ms is None else upstream_ms},'
+        f'"origin":{_opt(origin)},"cache":{_opt(cache)},'
+        f'"waf":{_dumps(waf) if waf else "null"},"ratelimit":{_dumps(ratelimit) if ratelimit else "null"},'
+        f'"user_agent":{_opt(agent)},"referer":{_opt(referer)},'
+        f'"tls_version":{_opt(version)},"sni":{_opt(sni)},"pid":{pid}{tail}}}\n'
     )
 
 
-class Metrics:
-    """Counters, gauges and one latency histogram, keyed by (metric, sorted label pairs)."""
-
-    def __init__(self) -> None:
-        self.counters: defaultdict[tuple[str, tuple[tuple[str, str], ...]], float] = defaultdict(float)
-        self.gauges: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-        self.help: dict[str, tuple[str, str]] = {}
-        self.duration_counts = [0] * (len(_BUCKETS) + 1)
-        self.duration_sum = 0.0
-        self.describe("edge_requests_total", "counter", "Requests answered, by site and status class.")
-        self.describe("edge_request_duration_seconds", "histogram", "Time from request head to last byte sent.")
-        self.describe("edge_reload_errors_total", "counter", "Reloads of config, certificates or rules that failed.")
-        self.describe("edge_origin_up", "gauge", "1 when the origin takes requests, 0 while it is held out.")
-        self.describe("edge_cache_requests_total", "counter", "Requests to cached sites, by cache result.")
-        self.describe("edge_cache_bytes", "gauge", "Bytes held by this worker's cache (bodies, headers, overhead).")
-        self.describe("edge_cache_entries", "gauge", "Responses (variants) held by this worker's cache.")
-
-    def describe(self, name: str, kind: str, text: str) -> None:
-        self.help[name] = (kind, text)
-
-    def inc(self, name: str, labels: tuple[tuple[str, str], ...] = (), value: float = 1.0) -> None:
-        self.counters[(name, labels)] += value
-
-    def set(self, name: str, labels: tuple[tuple[str, str], ...], value: float) -> None:
-        self.gauges[(name, labels)] = value
-
-    def clear(self, name: str) -> None:
-        """Drop every labelled value of a gauge, before setting the ones that still exist."""
-        for key in [key for key in self.gauges if key[0] == name]:
-            del self.gauges[key]
-
-    def observe_duration(self, seconds: float) -> None:
-        self.duration_sum += seconds
-        for index, bound in enumerate(_BUCKETS):
-            if seconds <= bound:
-                self.duration_counts[index] += 1
-                return
-        self.duration_counts[-1] += 1
-
-    def render(self) -> str:
-        """The Prometheus text exposition format (version 0.0.4)."""
-        lines: list[str] = []
-        families: defaultdict[str, list[str]] = defaultdict(list)
-        for (name, labels), value in sorted(self.counters.items()):
-            families[name].append(f"{name}{_labels(labels)} {_number(value)}")
-        for (name, labels), value in sorted(self.gauges.items()):
-            families[name].append(f"{name}{_labels(labels)} {_number(value)}")
-        cumulative = 0
-        histogram = families["edge_request_duration_seconds"]
-        for bound, count in zip((*_BUCKETS, float("inf")), self.duration_counts, strict=True):
-            cumulative += count
-            le = "+Inf" if bound == float("inf") else repr(bound)
-            histogram.append(f'edge_request_duration_seconds_bucket{{le="{le}"}} {cumulative}')
-        histogram.append(f"edge_request_duration_seconds_sum {self.duration_sum!r}")
-        histogram.append(f"edge_request_duration_seconds_count {cumulative}")
-        for name in sorted(set(families) | set(self.help)):
-            kind, text = self.help.get(name, ("untyped", ""))
-            lines.append(f"# HELP {name} {text}")
-            lines.append(f"# TYPE {name} {kind}")
-            lines.extend(families.get(name, []))
-        return "\n".join(lines) + "\n"
-
-
-def _labels(labels: tuple[tuple[str, str], ...]) -> str:
-    if not labels:
-        return ""
-    inner = ",".join(f'{k}="{_escape(v)}"' for k, v in labels)
-    return "{" + inner + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if value == int(value) else repr(value)
+def text_line(
+    ex: Exchange,
+    duration: float,
+    facts: RequestFacts | None,
+    redact: frozenset[str],
+    pid: int = 0,
+    upstream_ms: float | None = None,
+) -> str:
+    """The same facts for a person: `ts client "METHOD host/path?query" status bytes duration key=value...`."""
+    query, agent, _, _, _ = request_details(facts, redact) if facts is not None else _NONE
+    target = ex.path + (f"?{query}" if query else "")
+    extra = [f"id={ex.request_id}", f"pid={pid}"]
+    for key in ("origin", "cache", "error"):
+        value = getattr(ex, key)
+        if value:
+            extra.append(f"{key}={json.dumps(value)}")
+    if ex.waf:
+        extra.append(f"waf={ex.waf.get('action')}:{','.join(ex.waf.get('rules', []))}:{ex.waf.get('score')}")
+    if ex.ratelimit:
+        extra.append(f"ratelimit={ex.ratelimit.get('rule')}")
+    if upstream_ms is not None:
+        extra.append(f"upstream_ms={upstream_ms}")
+    return (
+        f'{utc_timestamp()} {ex.client_ip or ex.peer} "{ex.method} {ex.host}{target}" {ex.status} '
+        f"{ex.bytes_sent}B {round(duration * 1000, 1)}ms {json.dumps(agent or '-')} {' '.join(extra)}\n"
+    )
 
 
 _second_cache: list[object] = [-1, ""]

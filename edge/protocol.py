@@ -204,7 +204,6 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         if self.edge_head_size > MAX_REQUEST_HEAD:
             self.edge_refuse(431)
             return
-        self.edge_head_size = 0
         self.edge_in_head = False
         self.edge_head_bytes = 0
         self.edge_events += 1
@@ -212,6 +211,8 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         self.edge_deadline = self.loop.time() + self.edge_settings.client_body_timeout
         scope: Any = self.scope
         scope["edge.request_id"] = new_request_id()
+        scope["edge.bytes_in"] = self.edge_head_size  # the request line and headers; the body adds to it
+        self.edge_head_size = 0
         url = self.url
         if url[:1] != b"/" and url != b"*":
             parsed = httptools.parse_url(url)  # an error here is llhttp's 400, as for any bad target
@@ -229,6 +230,8 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         if self.edge_rejected:
             return
         self.edge_deadline = self.loop.time() + self.edge_settings.client_body_timeout
+        scope: Any = self.scope
+        scope["edge.bytes_in"] += len(body)
         super().on_body(body)
 
     def on_message_complete(self) -> None:

@@ -39,6 +39,8 @@ def restart_only_changes(old: Config, new: Config) -> list[str]:
             fixed.append(f"server.{name}")
     if old.tls.min_version != new.tls.min_version:
         fixed.append("tls.min_version")
+    if old.log != new.log:
+        fixed.append("log")
     if [s.client_ca for s in old.sites] != [s.client_ca for s in new.sites]:
         fixed.append("site.client_ca")
     return fixed
@@ -58,8 +60,20 @@ class Reloader:
     def config(self) -> Config:
         return self.runtime.state.config
 
-    async def reload_config(self) -> None:
-        """Swap in a changed edge.toml when it is valid; listeners and TLS protocol settings need a restart."""
+    async def reload_all(self) -> dict[str, dict[str, object]]:
+        """SIGHUP and admin `POST /reload`: edge.toml, then the certificates, then the rules, each validated
+        before it replaces anything; what each load said (`ok`, `errors`)."""
+        await self.reload_config(follow=False)
+        await self.reload_certs()
+        await self.reload_rules()
+        reloads = self.runtime.reloads
+        return {kind: reloads[kind].as_dict() for kind in ("config", "certs", "rules")}
+
+    async def reload_config(self, *, follow: bool = True) -> None:
+        """Swap in a changed edge.toml when it is valid; listeners and TLS protocol settings need a restart.
+
+        With `follow`, certificates and rules are reloaded too when their settings changed.
+        """
         try:
             config = await asyncio.to_thread(load_config, self.config.path)
         except ConfigError as exc:
@@ -69,12 +83,17 @@ class Reloader:
             self.runtime.record_reload("config", ok=False, errors=problems)
             return
         old = self.config
+        if config == old:
+            self.runtime.record_reload("config", ok=True, errors=[])
+            return
         fixed = restart_only_changes(old, config)
         for change in fixed:
             log.warning("config: %s changed; it takes effect at the next restart", change)
         self.runtime.swap_config(config)
         self.runtime.record_reload("config", ok=True, errors=[], restart_needed=fixed)
         log.info("config reloaded: %d site(s)", len(config.sites))
+        if not follow:
+            return
         if (old.tls.certs, old.tls.default, old.tls.key_password_env) != (
             config.tls.certs,
             config.tls.default,
@@ -116,14 +135,16 @@ class Reloader:
         self.runtime.rules = state
         self.report_rules()
 
-    def report_rules(self) -> None:
+    def report_rules(self, *, quiet: bool = False) -> None:
+        """Record the rule set now served (for /status and reload answers); log it unless `quiet`."""
         ruleset = self.runtime.rules.ruleset
-        log.info(
-            "rules loaded: %d rule(s), %d rate limit(s) from %d file(s)",
-            len(ruleset.rules),
-            len(ruleset.ratelimits),
-            len(ruleset.files),
-        )
+        if not quiet:
+            log.info(
+                "rules loaded: %d rule(s), %d rate limit(s) from %d file(s)",
+                len(ruleset.rules),
+                len(ruleset.ratelimits),
+                len(ruleset.files),
+            )
         self.runtime.record_reload(
             "rules",
             ok=True,
@@ -159,14 +180,6 @@ class Reloader:
             )
         self.runtime.record_reload("certs", ok=not problems, errors=problems, served=served)
         self.warn_expiry()
-        metrics = self.runtime.metrics
-        metrics.clear("edge_cert_not_after_seconds")
-        for name in store.names():
-            # The certificate a handshake for this name gets (the earliest expiry when several key types serve it).
-            chosen = store.choose(name if not name.startswith("*.") else "x" + name[1:])
-            if chosen:
-                expires = min(entry.not_after for entry in chosen).timestamp()
-                metrics.set("edge_cert_not_after_seconds", (("name", name),), expires)
 
     def warn_expiry(self) -> None:
         """Warn 14 days ahead for each served certificate, loudly while an expired one is all a name has."""
@@ -192,3 +205,19 @@ class Reloader:
                         left.days,
                         entry.not_after.isoformat(),
                     )
+
+
+def cert_not_after(runtime: Runtime) -> dict[str, float]:
+    """Name -> not-after (Unix seconds) of the certificate a handshake for it gets: `edge_cert_not_after_seconds`.
+
+    The earliest expiry when several key types serve the name.
+    """
+    state = runtime.certs.state if runtime.certs is not None else None
+    out: dict[str, float] = {}
+    if state is None:
+        return out
+    for name in state.store.names():
+        chosen = state.store.choose(name if not name.startswith("*.") else "x" + name[1:])
+        if chosen:
+            out[name] = min(entry.not_after for entry in chosen).timestamp()
+    return out

@@ -11,25 +11,21 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
+from edge import metrics
 from edge.cache.cache import EdgeCache
 from edge.clients import ClientResolver
 from edge.config import Config
 from edge.exchange import Exchange
-from edge.observe import AccessLog, Metrics, access_line
+from edge.facts import CURRENT
+from edge.metrics import METHOD_CLASS, TALLY, UNMATCHED_SITE, child, status_class
+from edge.observe import AccessLog
 from edge.proxy.checks import HealthChecks
 from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
 from edge.tls.sni import CertStateRef
-
-_STATUS_LABELS: dict[int, tuple[tuple[str, str], ...]] = {}
-
-
-def _status_labels(status: int) -> tuple[tuple[str, str], ...]:
-    labels = (("code", f"{status // 100}xx" if status else "none"),)
-    _STATUS_LABELS[status] = labels
-    return labels
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +73,9 @@ class Runtime:
         self.state = ConfigState.build(config)
         self.rules = rules
         self.limiter = Limiter(config.ratelimit)
-        self.metrics = Metrics()
-        self.log = log or AccessLog()
+        self.metrics = metrics.LegacyNames()
+        self.log = log or AccessLog(config.log.access, text=config.log.format == "text", redact=config.log.redact)
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # (site, method class, status) -> children
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
@@ -105,17 +102,39 @@ class Runtime:
     def record(self, ex: Exchange) -> None:
         """The end of every request on any listener: its access-log line and its metrics."""
         duration = time.perf_counter() - ex.started
-        if ex.status != 101:  # a tunnel lasts as long as its WebSocket: not a request latency
-            self.metrics.observe_duration(duration)
-        self.metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
+        facts = CURRENT.get()
+        site = ex.site.config.hosts[0] if ex.site is not None else UNMATCHED_SITE
+        status = ex.status
+        key = (site, METHOD_CLASS.get(ex.method, "other"), status)
+        kids = self._children.get(key)
+        if kids is None:
+            kids = self._children[key] = (
+                child(metrics.REQUESTS, site, key[1], status_class(status)),
+                child(metrics.REQUEST_DURATION, site),
+            )
+        tally = TALLY
+        tally.counts[kids[0]] += 1.0
+        if status != 101:  # a tunnel lasts as long as its WebSocket: not a request latency
+            tally.observe(kids[1], duration)
+        origin = ex.origin
+        upstream = facts.upstream_ms() if facts is not None else None
+        if origin is not None:
+            if upstream is not None:
+                tally.observe(child(metrics.ORIGIN_DURATION, site, origin), upstream / 1000)
+            if status in (502, 504) and upstream is None:
+                tally.inc(child(metrics.ORIGIN_ERRORS, site, origin, "timeout" if status == 504 else "error"))
         if ex.cache is not None:
-            self.metrics.inc("edge_cache_requests_total", (("result", ex.cache),))
-        self.log.write(access_line(ex, duration))
+            tally.inc(child(metrics.CACHE_REQUESTS, ex.cache))
+        if ex.ratelimit:
+            outcome = "error" if "error" in ex.ratelimit else "limited" if status == 429 else "allowed"
+            tally.inc(child(metrics.RATELIMIT_REQUESTS, str(ex.ratelimit.get("rule", "")), outcome))
+        self.log.record(ex, duration, facts, upstream)
 
     def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
         """Note a reload's outcome; a failure keeps the previous detail so /status still shows what is served."""
         previous = self.reloads.get(kind)
         kept = previous.detail if (previous and not ok) else {}
         self.reloads[kind] = ReloadStatus(at=time.time(), ok=ok, errors=errors, detail={**kept, **detail})
+        metrics.RELOADS.labels(kind, "ok" if ok else "error").inc()
         if not ok:
-            self.metrics.inc("edge_reload_errors_total", (("kind", kind),))
+            metrics.RELOAD_ERRORS.labels(kind).inc()

@@ -1,34 +1,35 @@
-"""Starting and stopping the listeners: uvicorn servers for https, http (redirect) and admin, in N workers.
+"""One worker process: uvicorn servers for https, http (redirect) and admin on sockets the master bound.
 
-Each worker process runs all its uvicorn servers on one uvloop loop; signals are ours (SIGTERM and SIGINT
-make every server stop accepting and drain for `server.grace`), because several uvicorn servers in one
-loop would fight over signal handlers. With `workers > 1` the parent binds the sockets, forks the workers
-(who share them) and restarts any that dies; the admin listener runs in worker 0 only.
+Each worker runs all its uvicorn servers on one uvloop loop; signals are ours, because several uvicorn
+servers in one loop would fight over signal handlers: SIGTERM, SIGINT and SIGQUIT stop accepting and drain
+for `server.grace`; SIGHUP reloads edge.toml, certificates and rules; SIGUSR1 reopens the log files. The
+admin listener runs in worker 0 only. The master (`master.py`) forks the workers and sends them these signals.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import multiprocessing
 import os
 import signal
 import socket
 import ssl
-import sys
-import time
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 
-from edge.admin import build_admin
+from edge import control, logs, metrics
+from edge.admin import build_admin, purge
 from edge.config import Config, Listen
+from edge.facts import CollectFacts
 from edge.gateway import Gateway
 from edge.protocol import Connections, EdgeHttpProtocol, protocol_class
 from edge.proxyproto import ProxyThenTls
 from edge.redirect import HttpsRedirect
 from edge.reload import Reloader
-from edge.rules import RulesState, load_rules
+from edge.rules import RulesState
 from edge.runtime import Runtime
 from edge.tls.sni import CertStateRef, base_context, load_cert_state
 
@@ -97,25 +98,45 @@ class Listeners:
         self.http = bind(config.server.http) if config.server.http else None
         self.admin = bind(config.server.admin) if config.server.admin else None
 
+    def close(self) -> None:
+        for sock in (self.https, self.http, self.admin):
+            if sock is not None:
+                sock.close()
 
-async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, *, worker: int) -> None:
-    """Run this worker's servers until SIGTERM/SIGINT, then drain for the grace period."""
+
+class WorkerContext:
+    """What the master hands a worker: its number, the control folder and the pipe to say it is serving."""
+
+    def __init__(self, index: int, control_folder: Path | None, ready_fd: int | None) -> None:
+        self.index = index
+        self.control_folder = control_folder
+        self.ready_fd = ready_fd
+
+    def ready(self) -> None:
+        """Tell the master this worker accepts connections (one write of a few bytes to a pipe is atomic)."""
+        if self.ready_fd is not None:
+            with contextlib.suppress(OSError):
+                os.write(self.ready_fd, b"%d %d\n" % (self.index, os.getpid()))
+
+
+async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, worker: WorkerContext) -> None:
+    """Run this worker's servers until SIGTERM/SIGINT/SIGQUIT, then drain for the grace period."""
+    index = worker.index
     runtime = Runtime(config, rules=rules)
     certs = CertStateRef()
     certs.swap(load_cert_state(config))
     runtime.certs = certs
     reloader = Reloader(runtime, certs)
     reloader.report_certs(initial=True)
-    if worker == 0:
-        reloader.report_rules()
-        if config.server.workers > 1 and not runtime.limiter.is_shared:
-            log.warning(
-                "ratelimit.storage is %s with %d workers: each worker counts alone, so a limit of N lets up to "
-                "N x %d through; use redis:// to share counters",
-                config.ratelimit.storage,
-                config.server.workers,
-                config.server.workers,
-            )
+    reloader.report_rules(quiet=index != 0)  # the rules the master loaded: one log line, from worker 0
+    if index == 0 and config.server.workers > 1 and not runtime.limiter.is_shared:
+        log.warning(
+            "ratelimit.storage is %s with %d workers: each worker counts alone, so a limit of N lets up to "
+            "N x %d through; use redis:// to share counters",
+            config.ratelimit.storage,
+            config.server.workers,
+            config.server.workers,
+        )
     connections = Connections(runtime)
     http_protocol = protocol_class(connections)
     common: dict[str, Any] = {
@@ -125,51 +146,108 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         "server_header": False,
         "date_header": False,
         "log_level": "warning",
+        "log_config": None,  # uvicorn's records go through edge's handler (logs.setup)
         "timeout_graceful_shutdown": config.server.grace,
         "ws": "none",
         "proxy_headers": False,  # X-Forwarded-For is trusted only from server.trusted_proxies, by edge itself
     }
+    app = CollectFacts(Gateway(runtime))
     if config.server.proxy_protocol:
         # Plain TCP first: a trusted proxy may prefix the connection with a PROXY header before TLS.
         protocol: Any = _proxied_https(base_context(config, certs), runtime, http_protocol)
-        https = uvicorn.Config(Gateway(runtime), **{**common, "http": protocol})
+        https = uvicorn.Config(app, **{**common, "http": protocol})
     else:
-        https = uvicorn.Config(
-            Gateway(runtime), ssl_context_factory=lambda _cfg, _default: base_context(config, certs), **common
-        )
+        https = uvicorn.Config(app, ssl_context_factory=lambda _cfg, _default: base_context(config, certs), **common)
     handshake = config.server.client_header_timeout
     servers = [(EdgeServer(https, handshake), listeners.https)]
     if listeners.http is not None:
-        servers.append((EdgeServer(uvicorn.Config(HttpsRedirect(runtime), **common), handshake), listeners.http))
-    if listeners.admin is not None and worker == 0:
+        redirect = CollectFacts(HttpsRedirect(runtime))
+        servers.append((EdgeServer(uvicorn.Config(redirect, **common), handshake), listeners.http))
+    if listeners.admin is not None and index == 0:
         servers.append((EdgeServer(uvicorn.Config(build_admin(runtime), **common), handshake), listeners.admin))
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
         loop.add_signal_handler(sig, stopping.set)
+    reloads: set[asyncio.Task[Any]] = set()
+
+    def hangup() -> None:
+        task = loop.create_task(reloader.reload_all())
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, hangup)
+    loop.add_signal_handler(signal.SIGUSR1, logs.reopen_all)
+
+    async def reload_command(message: dict[str, Any]) -> dict[str, Any]:
+        results = await reloader.reload_all()
+        return {"ok": all(result["ok"] for result in results.values()), **results}
+
+    async def flush_metrics(message: dict[str, Any]) -> dict[str, Any]:
+        sample(runtime, connections)  # a scrape sees the gauges as they are now, not up to a second ago
+        metrics.TALLY.flush()
+        return {}
+
+    async def purge_command(message: dict[str, Any]) -> dict[str, Any]:
+        return {"purged": purge(runtime, message.get("body"))}
+
+    control.register("reload", reload_command)
+    control.register("purge", purge_command)
+    control.register("flush-metrics", flush_metrics)
+    channel = control.ControlServer(worker.control_folder, index) if worker.control_folder else None
     runtime.log.start_flusher()
     connections.start()
     runtime.checks.start()
     reloader.start()
+    sampler = loop.create_task(_sample_forever(runtime, connections))
     for server, sock in servers:
         await server.startup(sockets=[sock])
-    if worker == 0:
-        where = ", ".join(f"{name}={listen}" for name, listen in _listens(config))
-        log.warning("edge %s serving %s (pid %d, %d worker(s))", config.path, where, os.getpid(), config.server.workers)
+    if channel is not None:
+        await channel.start()
+    worker.ready()
     await stopping.wait()
-    log.warning("edge worker %d stopping: draining for up to %.0fs", worker, config.server.grace)
+    log.info("worker %d stopping: draining for up to %.0fs", index, config.server.grace)
     for server, _ in servers:
         server.should_exit = True
+    sampler.cancel()
     await reloader.stop()
     await asyncio.gather(*(server.shutdown(sockets=[sock]) for server, sock in servers))
+    if channel is not None:
+        await channel.stop()
     connections.stop()
     runtime.checks.stop()
     runtime.state.sites.close()
     runtime.log.stop()
+    metrics.TALLY.flush()
     runtime.inspector.shutdown(wait=False, cancel_futures=True)
 
 
-def _listens(config: Config) -> list[tuple[str, Listen]]:
+SAMPLE_INTERVAL = 1.0
+
+
+async def _sample_forever(runtime: Runtime, connections: Connections) -> None:
+    """Gauges that are states rather than events, set once a second (nothing on the request path), and the
+    request path's tally written to the shared files."""
+    while True:
+        sample(runtime, connections)
+        metrics.TALLY.flush()
+        await asyncio.sleep(SAMPLE_INTERVAL)
+
+
+def sample(runtime: Runtime, connections: Connections) -> None:
+    metrics.CLIENT_CONNECTIONS.set(len(connections.open))
+    for site in runtime.state.sites.sites:
+        name = site.config.hosts[0]
+        for pool in site.pools:
+            url = pool.origin.url
+            metrics.child(metrics.ORIGIN_ACTIVE, name, url).set(pool.active)
+            metrics.child(metrics.ORIGIN_UP, name, url).set(1 if pool.health.state == "up" else 0)
+    store = runtime.cache.store
+    metrics.CACHE_BYTES.set(store.bytes_used)
+    metrics.CACHE_ENTRIES.set(store.entries)
+
+
+def listens(config: Config) -> list[tuple[str, Listen]]:
     out = [("https", config.server.https)]
     if config.server.http:
         out.append(("http", config.server.http))
@@ -178,7 +256,8 @@ def _listens(config: Config) -> list[tuple[str, Listen]]:
     return out
 
 
-def _run_loop(config: Config, listeners: Listeners, rules: RulesState, worker: int) -> None:
+def run_worker(config: Config, listeners: Listeners, rules: RulesState, worker: WorkerContext) -> None:
+    """The body of a worker process, on a fresh uvloop loop."""
     try:
         import uvloop
 
@@ -186,54 +265,4 @@ def _run_loop(config: Config, listeners: Listeners, rules: RulesState, worker: i
     except ImportError:  # pragma: no cover - uvloop is a dependency on every platform we support
         runner = asyncio.Runner()
     with runner:
-        runner.run(serve_worker(config, listeners, rules, worker=worker))
-
-
-def run(config: Config) -> int:
-    """`edge run`: serve until SIGINT/SIGTERM; 0 on a clean stop."""
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    rules, problems = load_rules(config.waf.rules, config.waf.paranoia)
-    if rules is None:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        print(f"edge: not starting: the rules in {config.waf.rules} have {len(problems)} problem(s)", file=sys.stderr)
-        return 1
-    listeners = Listeners(config)
-    if config.server.workers == 1:
-        _run_loop(config, listeners, rules, 0)
-        return 0
-    return _supervise(config, listeners, rules)
-
-
-def _supervise(config: Config, listeners: Listeners, rules: RulesState) -> int:
-    """Fork the workers, restart any that dies, forward SIGTERM/SIGINT and wait for all to drain."""
-    context = multiprocessing.get_context("fork")
-    workers: dict[int, Any] = {}
-
-    def start(index: int) -> None:
-        process = context.Process(target=_run_loop, args=(config, listeners, rules, index), name=f"edge-worker-{index}")
-        process.start()
-        workers[index] = process
-
-    for index in range(config.server.workers):
-        start(index)
-    stopping = False
-
-    def stop(signum: int, _: Any) -> None:
-        nonlocal stopping
-        stopping = True
-        for process in workers.values():
-            if process.pid:
-                os.kill(process.pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while not stopping:
-        time.sleep(0.5)
-        for index, process in list(workers.items()):
-            if not process.is_alive() and not stopping:
-                log.error("worker %d exited with %s; restarting it", index, process.exitcode)
-                start(index)
-    for process in workers.values():
-        process.join(config.server.grace + 5)
-    return 0
+        runner.run(serve_worker(config, listeners, rules, worker))

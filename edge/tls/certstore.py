@@ -8,7 +8,7 @@ each change and swaps one reference; a handshake reads whichever snapshot it fin
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -211,6 +211,11 @@ def _fingerprint(entries: tuple[CertEntry, ...], exact: Mapping[str, Choice], wi
 
 def format_table(store: CertStore) -> str:
     """The `edge certs` table: one row per line, columns aligned, a NOTE column last."""
+    return format_rows(store.rows)
+
+
+def format_rows(rows: Sequence[InventoryRow]) -> str:
+    """`format_table` for rows from anywhere (a folder scan, or a running gateway's admin `/certs`)."""
     header = ("FILE(S)", "NAMES", "KEY", "ISSUER", "NOT-AFTER", "STATE", "NOTE")
     lines = [header] + [
         (
@@ -222,7 +227,7 @@ def format_table(store: CertStore) -> str:
             row.state,
             row.note,
         )
-        for row in store.rows
+        for row in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)] + [0]
     return "\n".join(

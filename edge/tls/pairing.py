@@ -68,7 +68,7 @@ class _Folder:
         rows: list[InventoryRow] = []
         used: set[bytes] = set()
         for cert in self.certs.values():
-            if cert.is_ca:
+            if cert.is_ca and not self._self_signed_leaf(cert):
                 continue  # chain material, never a leaf
             found = self.keys.get(cert.spki)
             home = self._home(cert)
@@ -86,6 +86,23 @@ class _Folder:
             if spki not in used:
                 rows.append(self._orphan_key_row(spki, key_file, key))
         return FolderResult(tuple(servable), tuple(rows))
+
+    def _self_signed_leaf(self, cert: ParsedCert) -> bool:
+        """A self-signed certificate marked CA that is used as a site's own certificate: served like a leaf.
+
+        `openssl req -x509` (OpenSSL 3's default extensions) marks every certificate it makes `CA:TRUE`, and
+        nginx serves such a certificate as it is. It counts as a leaf when it names a host, its private key
+        is in the folder, and it issued no other certificate here (a real CA with its key next to the
+        certificates it signed stays chain material, never served). A CA's usual name ("Root", "R3") is no
+        host name: only a name with a dot, `localhost` or an address qualifies.
+        """
+        hosts = [name for name in cert.names if "." in name or ":" in name or name == "localhost"]
+        if not cert.is_self_issued or not hosts or cert.spki not in self.keys:
+            return False
+        return not any(
+            other is not cert and other.issuer_der == cert.subject_der and _issued(other, cert)
+            for other in self.certs.values()
+        )
 
     def _home(self, cert: ParsedCert) -> str:
         """The file that holds the leaf with the most certificates next to it (fullchain.pem over cert.pem)."""

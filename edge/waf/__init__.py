@@ -25,7 +25,7 @@ from edge.waf.explain import explain, explain_request
 from edge.waf.model import RateLimit, Rule, RuleSet
 from edge.waf.request import RequestView
 from edge.waf.ruleset import build_ruleset, load_ruleset
-from edge.waf.ruletests import TestFailure, run_tests
+from edge.waf.ruletests import TestFailure, count_tests, run_tests
 
 __all__ = [
     "Match",
@@ -39,6 +39,7 @@ __all__ = [
     "Verdict",
     "WafState",
     "build_ruleset",
+    "count_tests",
     "evaluate",
     "explain",
     "explain_request",

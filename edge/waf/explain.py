@@ -1,21 +1,24 @@
 """`explain(...)`: a human report of how the rule set judges one request (for `edge rules explain`).
 
 Runs both phases with tracing: every rule that matched, with its action and score, the comparison that held
-and the transformed value it held for, the total score and the verdict. Never sends anything anywhere.
+and the transformed value it held for, the total score and the verdict; then the `[[ratelimit]]` rules the
+request counts against and the key of each counter (rate limits apply even when a rule allows). Never sends
+anything anywhere and counts nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from edge.waf.engine import Mode, Verdict, WafState, evaluate
-from edge.waf.model import RuleSet
+from edge.waf.engine import Mode, Verdict, WafState, evaluate, match_ratelimits
+from edge.waf.model import RateLimit, RuleSet
 from edge.waf.request import RequestView
 
 
 def explain(ruleset: RuleSet, view: RequestView, mode: Mode = "block", paranoia: int = 1, threshold: int = 5) -> str:
     """The report for `view` (body phase included when the view carries a body)."""
     state = WafState()
+    counted = match_ratelimits(ruleset, view, WafState())
     verdict = evaluate(
         ruleset, view, phase="head", state=state, mode=mode, paranoia=paranoia, threshold=threshold, trace=True
     )
@@ -25,7 +28,21 @@ def explain(ruleset: RuleSet, view: RequestView, mode: Mode = "block", paranoia:
         verdict = evaluate(
             ruleset, view, phase="body", state=state, mode=mode, paranoia=paranoia, threshold=threshold, trace=True
         )
-    return _report(ruleset, view, verdict, mode, paranoia, threshold)
+    report = _report(ruleset, view, verdict, mode, paranoia, threshold)
+    return report + _ratelimit_report(ruleset, counted)
+
+
+def _ratelimit_report(ruleset: RuleSet, counted: list[tuple[RateLimit, str]]) -> str:
+    if not ruleset.ratelimits:
+        return ""
+    if not counted:
+        return f"rate limits: none of {len(ruleset.ratelimits)} counts this request\n"
+    lines = [f"rate limits: counted by {len(counted)} of {len(ruleset.ratelimits)}"]
+    for limit, key in counted:
+        lines.append(
+            f"  {limit.id}: {limit.limit} per key {key!r} (key = {limit.key_expr})  ({limit.file}:{limit.line})"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def explain_request(
@@ -37,9 +54,11 @@ def explain_request(
     mode: Mode = "block",
     paranoia: int = 1,
     threshold: int = 5,
+    client_ip: str = "127.0.0.1",
 ) -> str:
-    """`explain` for the CLI: `request` is `"METHOD TARGET"`, headers as `"Name: value"` strings (`-H`), body `-d`."""
-    view = RequestView.from_request_line(request, headers=headers, body=body)
+    """`explain` for the CLI: `request` is `"METHOD TARGET"`, headers as `"Name: value"` strings (`-H`), body `-d`,
+    `client_ip` the address the request comes from (`--ip`)."""
+    view = RequestView.from_request_line(request, headers=headers, body=body, client_ip=client_ip)
     return explain(ruleset, view, mode, paranoia, threshold)
 
 

@@ -18,13 +18,19 @@ from edge.waf.fields import Ctx
 
 @dataclass(frozen=True, slots=True)
 class RuleTest:
-    """An embedded example: `match` says whether the rule's expression is true for this request."""
+    """An embedded example: `match` says whether the rule's expression is true for this request.
+
+    `ip` is the client address the request comes from (`ip.src`; 127.0.0.1 when absent). In a
+    `[[ratelimit.test]]`, `key` is the counter key the rate limit must compute (checked when it matches).
+    """
 
     request: str
     headers: tuple[tuple[str, str], ...]
     body: str | None
     match: bool
     line: int
+    ip: str | None = None
+    key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,7 @@ class RateLimit:
     key: Callable[[Ctx], str]
     file: str = ""
     line: int = 0
+    tests: tuple[RuleTest, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

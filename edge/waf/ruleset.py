@@ -10,6 +10,7 @@ reloads keeps its last good set. A `RuleSet` carries a fingerprint of the files'
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -45,7 +46,12 @@ TEST_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "request": ((str,), "a string"),
     "headers": ((dict, list), "a table or a list"),
     "body": ((str,), "a string"),
+    "ip": ((str,), 'a client address such as "192.0.2.7"'),
     "match": ((bool,), "true or false"),
+}
+RATELIMIT_TEST_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
+    **TEST_KEYS,
+    "key": ((str,), "the counter key the rate limit computes, a string"),
 }
 RATELIMIT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "id": ((str,), "a string"),
@@ -53,6 +59,7 @@ RATELIMIT_KEYS: dict[str, tuple[tuple[type, ...], str]] = {
     "expr": ((str,), "a string"),
     "limit": ((str,), "a string"),
     "key": ((str,), "a string"),
+    "test": ((list,), "an array of [[ratelimit.test]] tables"),
 }
 TOP_KEYS = ("lists", "rule", "ratelimit")
 
@@ -166,7 +173,7 @@ class _Loader:
             elif not isinstance(value, schema[key][0]) or (isinstance(value, bool) and bool not in schema[key][0]):
                 self.problem(f"'{key}' must be {schema[key][1]}", line, col)
                 ok = False
-        for key in ("id", "expr") if what != "[[rule.test]]" else ("request",):
+        for key in ("id", "expr") if not what.endswith(".test]]") else ("request",):
             if key not in table:
                 self.problem(f"{what} is missing '{key}'", where.line)
                 ok = False
@@ -232,18 +239,27 @@ class _Loader:
             )
         )
 
-    def load_test(self, table: Any, rule_where: TablePos, n: int) -> RuleTest | None:
+    def load_test(self, table: Any, rule_where: TablePos, n: int, kind: str = "rule") -> RuleTest | None:
         tests = rule_where.subtables.get("test", [])
         where = tests[n] if n < len(tests) else rule_where
-        if not isinstance(table, dict) or not self.check_keys(table, where, TEST_KEYS, "[[rule.test]]"):
+        schema = TEST_KEYS if kind == "rule" else RATELIMIT_TEST_KEYS
+        if not isinstance(table, dict) or not self.check_keys(table, where, schema, f"[[{kind}.test]]"):
             return None
+        ip = table.get("ip")
+        if ip is not None:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                self.problem(f'ip {ip!r} is not an IP address; write e.g. ip = "192.0.2.7"', where.key("ip")[0])
+                return None
         headers = table.get("headers", {})
         pairs = headers.items() if isinstance(headers, dict) else [_header_pair(h) for h in headers]
         if any(p is None for p in pairs):
             self.problem('headers must be a table or a list of "Name: value" strings', where.key("headers")[0])
             return None
         clean = tuple((str(k), str(v)) for k, v in pairs if k is not None)  # type: ignore[misc]
-        return RuleTest(table["request"], clean, table.get("body"), table.get("match", True), where.line)
+        match = table.get("match", True)
+        return RuleTest(table["request"], clean, table.get("body"), match, where.line, ip, table.get("key"))
 
     def load_ratelimit(self, table: dict[str, Any], where: TablePos) -> None:
         if not self.check_keys(table, where, RATELIMIT_KEYS, "[[ratelimit]]"):
@@ -265,7 +281,8 @@ class _Loader:
         if not items:
             self.problem('a rate limit needs limit = "N/second|minute|hour|day"', where.key("limit")[0])
             return
-        if compiled is None or key is None or compiled.phase == "body":
+        tests = tuple(self.load_test(t, where, n, "ratelimit") for n, t in enumerate(table.get("test", [])))
+        if compiled is None or key is None or compiled.phase == "body" or any(t is None for t in tests):
             return
         self.ratelimits.append(
             RateLimit(
@@ -278,6 +295,7 @@ class _Loader:
                 key[0],
                 self.file,
                 where.line,
+                tuple(t for t in tests if t is not None),
             )
         )
 

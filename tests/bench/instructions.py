@@ -68,15 +68,33 @@ origins = ["http://127.0.0.1:{origin}"]
 {args.site_extra}
 """
         )
-        subprocess.run([str(BIN / "edge"), "certs", "dev", "localhost", "-c", str(config)], check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "edge"), "certs", "dev", "localhost", "-c", str(config)], check=True, capture_output=True
+        )
         out = tmp / "callgrind.out"
         try:
-            procs.append(subprocess.Popen([sys.executable, "-m", "edge.demo", "--port", str(origin)],
-                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "edge.demo", "--port", str(origin)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
             edge = subprocess.Popen(
-                ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-                 str(BIN / "python"), "-m", "edge", "run", "-c", str(config)],
-                stdout=subprocess.DEVNULL, stderr=(tmp / "edge.err").open("wb"),
+                [
+                    "valgrind",
+                    "--tool=callgrind",
+                    "--instr-atstart=no",
+                    f"--callgrind-out-file={out}",
+                    str(BIN / "python"),
+                    "-m",
+                    "edge",
+                    "run",
+                    "-c",
+                    str(config),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=(tmp / "edge.err").open("wb"),
             )
             procs.append(edge)
             url = f"https://127.0.0.1:{https}{args.path}"

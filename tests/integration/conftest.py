@@ -86,11 +86,11 @@ def dead_origin_url() -> Iterator[str]:
 
 def standard_sites(origin_a: DemoOrigin, origin_b: DemoOrigin) -> list[dict[str, Any]]:
     return [
-        {"hosts": ["localhost", "a.test", "*.wild.test"], "origins": [origin_a.url]},
+        {"hosts": ["localhost", "a.test", "*.wild.test"], "origins": [origin_a.url], "hsts": "max-age=31536000"},
         {"hosts": ["b.test"], "origins": [origin_b.url]},
         {"hosts": ["rr.test"], "origins": [origin_a.url, origin_b.url], "balance": "round-robin"},
-        {"hosts": ["limit.test"], "origins": [origin_a.url], "max_body": "64KiB"},
-        {"hosts": ["nohsts.test"], "origins": [origin_a.url], "hsts": ""},
+        {"hosts": ["limit.test"], "origins": [origin_a.url], "max_body": "64KiB", "hsts": "max-age=31536000"},
+        {"hosts": ["nohsts.test"], "origins": [origin_a.url]},  # HSTS is opt-in: none without `hsts`
     ]
 
 
@@ -106,5 +106,6 @@ def session_factory(tmp_path_factory: pytest.TempPathFactory, pki: Pki) -> Itera
 @pytest.fixture(scope="session")
 def gateway(session_factory: GatewayFactory, origin_a: DemoOrigin, origin_b: DemoOrigin) -> Gateway:
     """The shared gateway: site A (localhost, a.test, *.wild.test) -> alpha, site B (b.test) -> beta,
-    rr.test -> both, limit.test with max_body 64KiB, nohsts.test without HSTS; tls.default = localhost."""
+    rr.test -> both, limit.test with max_body 64KiB, nohsts.test without HSTS (the default; site A sets it);
+    tls.default = localhost."""
     return session_factory.start(standard_sites(origin_a, origin_b))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import trustme
+from prometheus_client.parser import text_string_to_metric_families
 
 VENV_BIN = Path(sys.executable).parent
 EDGE_CMD = [str(VENV_BIN / "edge")] if (VENV_BIN / "edge").exists() else [sys.executable, "-m", "edge"]
@@ -212,6 +213,34 @@ def tls_handshake(port: int, sni: str | None, context: ssl.SSLContext, timeout: 
 # --- the gateway process -----------------------------------------------------------------------------------------
 
 
+def children_of(pid: int) -> list[int]:
+    """Live child processes of `pid` (zombies excluded), from /proc/*/stat."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry))
+    return sorted(found)
+
+
+def rss_of(pid: int) -> int:
+    """VmRSS of one process, in bytes (0 when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    return 0
+
+
 _DEFAULT = object()
 
 
@@ -231,6 +260,7 @@ class Gateway:
     admin_port: int
     grace: float
     env: dict[str, str] = field(default_factory=dict)
+    args: list[str] = field(default_factory=list)  # more `edge run` options, e.g. ["--pidfile", "edge.pid"]
     process: subprocess.Popen[bytes] | None = None
     returncode: int | None = None
     _stdout: Any = None
@@ -251,7 +281,7 @@ class Gateway:
         self._stdout = open(self.folder / "stdout.log", "wb")  # noqa: SIM115 - closed in stop()
         self._stderr = open(self.folder / "stderr.log", "wb")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [*EDGE_CMD, "run", "-c", str(self.config_path)],
+            [*EDGE_CMD, "run", "-c", str(self.config_path), *self.args],
             stdout=self._stdout,
             stderr=self._stderr,
             stdin=subprocess.DEVNULL,
@@ -336,6 +366,15 @@ class Gateway:
         path = self.folder / "stderr.log"
         return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
 
+    def stderr_lines(self) -> list[dict[str, Any]]:
+        """The lifecycle log so far: every complete stderr line, parsed as JSON (each one must be JSON)."""
+        text = self.stderr_text()
+        return [json.loads(line) for line in text.split("\n")[:-1] if line.strip()]
+
+    def log_messages(self, level: str | None = None) -> list[str]:
+        """The `msg` of every lifecycle line (of one level: "info", "warning", "error")."""
+        return [line["msg"] for line in self.stderr_lines() if level is None or line["level"] == level]
+
     def stdout_lines(self) -> list[dict[str, Any]]:
         """The access log so far: every complete stdout line, parsed as JSON (each one must be JSON)."""
         text = self.stdout_text()
@@ -353,13 +392,13 @@ class Gateway:
                 raise AssertionError(f"no access-log line for request id {request_id}:\n{self.stdout_text()[-2000:]}")
             time.sleep(0.05)
 
+    def worker_pids(self) -> list[int]:
+        """The pids of the master's children (the workers), from /proc."""
+        return children_of(self.pid)
+
     def rss_bytes(self) -> int:
-        """VmRSS of the gateway process."""
-        with open(f"/proc/{self.pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-        raise AssertionError("no VmRSS")
+        """VmRSS of the workers (the processes that serve), summed."""
+        return sum(rss_of(pid) for pid in self.worker_pids())
 
     # --- clients ---
 
@@ -403,13 +442,29 @@ class Gateway:
         with self.connection(host, sni=sni, timeout=timeout, check_hostname=check_hostname) as conn:
             return send(conn, method, path, host=host, headers=headers, body=body)
 
-    def admin(self, path: str, *, headers: dict[str, str] | None = None) -> Response:
-        conn = http.client.HTTPConnection(LOOPBACK, self.admin_port, timeout=10)
+    def admin(
+        self, path: str, *, headers: dict[str, str] | None = None, method: str = "GET", timeout: float = 10
+    ) -> Response:
+        conn = http.client.HTTPConnection(LOOPBACK, self.admin_port, timeout=timeout)
         try:
-            conn.request("GET", path, headers=headers or {})
+            conn.request(method, path, headers=headers or {})
             return read_response(conn)
         finally:
             conn.close()
+
+    def metrics(self) -> dict[str, list[tuple[dict[str, str], float]]]:
+        """`/metrics` parsed by prometheus_client's parser: sample name -> [(labels, value), ...]."""
+        text = self.admin("/metrics").body.decode()
+        out: dict[str, list[tuple[dict[str, str], float]]] = {}
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                out.setdefault(sample.name, []).append((dict(sample.labels), sample.value))
+        return out
+
+    def metric(self, sample: str, **labels: str) -> float:
+        """The sum of the samples named `sample` whose labels include `labels` (0 when there is none)."""
+        samples = self.metrics().get(sample, [])
+        return sum(value for found, value in samples if all(found.get(k) == v for k, v in labels.items()))
 
     def plain(self, method: str, path: str, *, host: str = "localhost") -> Response:
         """A request to the plain-HTTP listener."""

@@ -457,7 +457,6 @@ def test_purge_by_url_and_by_prefix(gw: Gateway, script: Script) -> None:
     assert admin_post(gw, "/cache/purge", {"nonsense": 1}).status == 400
 
 
-@pytest.mark.xfail(strict=True, reason="purge reaches only worker 0 until the worker control channel lands")
 def test_purge_reaches_every_worker(module_factory: GatewayFactory, origin: ThreadedOrigin, script: Script) -> None:
     gateway = module_factory.start([site(origin)], server={"workers": 2})
     path = fresh_path()

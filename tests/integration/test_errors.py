@@ -44,7 +44,7 @@ def failing(module_factory: GatewayFactory, origins: dict[str, ThreadedOrigin], 
     fast = {"connect": "1s", "read": "1s"}
     return module_factory.start(
         [
-            {"hosts": ["dead.test"], "origins": [dead_origin_url], "timeouts": fast},
+            {"hosts": ["dead.test"], "origins": [dead_origin_url], "timeouts": fast, "hsts": "max-age=31536000"},
             {"hosts": ["silent.test"], "origins": [origins["silent"].url], "timeouts": fast},
             {"hosts": ["cut.test"], "origins": [origins["cut"].url], "timeouts": fast},
             {"hosts": ["garbage.test"], "origins": [origins["garbage"].url], "timeouts": fast},

@@ -157,8 +157,7 @@ def test_a_refusing_origin_is_ejected_and_returns(gateway_factory: GatewayFactor
     status = gateway.admin("/status").json()
     states = {o["origin"]: o["state"] for o in status["config"]["sites"][0]["origins"]}
     assert states[f"http://{LOOPBACK}:{spare}"] in ("down", "probing")
-    metrics = gateway.admin("/metrics").body.decode()
-    assert f'edge_origin_up{{origin="http://{LOOPBACK}:{spare}",site="localhost"}} 0' in metrics
+    assert gateway.metric("edge_origin_up", origin=f"http://{LOOPBACK}:{spare}", site="localhost") == 0
     # it comes back: an origin now listening on that port takes requests again after the back-off
     behaviour = Behaviour("back")
     revived = ThreadedOrigin(behaving(behaviour), port=spare)

@@ -69,6 +69,7 @@ def gateway(module_factory: GatewayFactory, origin_a: DemoOrigin) -> Gateway:
         "origins": [origin_a.url],
         "static_cache_control": CACHE_CONTROL,
         "static": {'"/assets/"': "static"},
+        "hsts": "max-age=31536000",  # opt-in: static answers carry the site's HSTS like every other answer
     }
     for attempt in range(3):
         gateway = module_factory.prepare([site], rules=RULES)

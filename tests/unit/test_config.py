@@ -57,9 +57,11 @@ def test_ipv6_listen_and_sizes_and_durations() -> None:
 
 def test_unknown_key_names_line_and_suggests() -> None:
     text = MINIMAL + 'balanse = "round-robin"\n'
-    assert problems(text) == [
-        "/srv/edge/edge.toml:7: unknown key 'balanse' in [site] (did you mean 'balance'?)",
-    ]
+    (message,) = problems(text)
+    assert message.startswith(
+        "/srv/edge/edge.toml:7: unknown key 'balanse' in [site] (did you mean 'balance'?); valid keys: hosts, "
+        "origins, balance, max_body, hsts, timeouts, health, "
+    ), message
 
 
 def test_unknown_key_in_second_site_and_nested_table() -> None:
@@ -108,12 +110,56 @@ def test_duplicate_host_across_sites() -> None:
     assert ":9: host 'example.test' is already served by site #1" in message
 
 
-def test_admin_off_loopback_needs_token() -> None:
+def test_admin_off_loopback_needs_token(monkeypatch: pytest.MonkeyPatch) -> None:
     text = MINIMAL.replace('https = "127.0.0.1:8443"', 'https = "127.0.0.1:8443"\nadmin = "0.0.0.0:9901"')
     (message,) = problems(text)
     assert "admin_token_env" in message
     ok = text.replace('admin = "0.0.0.0:9901"', 'admin = "0.0.0.0:9901"\nadmin_token_env = "TOKEN"')
+    monkeypatch.setenv("TOKEN", "t0ken")
     parse_config(ok, Path("/x/edge.toml"))
+
+
+def test_admin_token_env_must_name_a_set_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EDGE_UNSET_TOKEN", raising=False)
+    text = MINIMAL.replace('https = "127.0.0.1:8443"', 'https = "127.0.0.1:8443"\nadmin_token_env = "EDGE_UNSET_TOKEN"')
+    (message,) = problems(text)
+    assert message.startswith(
+        "/srv/edge/edge.toml:3: server.admin_token_env: the environment variable EDGE_UNSET_TOKEN"
+    )
+    assert "would refuse every request" in message and "export EDGE_UNSET_TOKEN=" in message
+    monkeypatch.setenv("EDGE_UNSET_TOKEN", "")
+    assert problems(text) == [message]
+
+
+def test_unknown_key_without_a_close_name_lists_the_valid_ones() -> None:
+    (message,) = problems(MINIMAL.replace("[server]", "[server]\nzzz = 1"))
+    assert message.endswith(
+        "unknown key 'zzz' in [server]; valid keys: https, http, admin, admin_token_env, workers, trusted_proxies, "
+        "proxy_protocol, grace, client_header_timeout, client_body_timeout, keepalive_timeout, max_connections"
+    )
+
+
+def test_hsts_is_off_unless_configured() -> None:
+    assert parse_config(MINIMAL, Path("/x/edge.toml")).sites[0].hsts == ""
+
+
+def test_log_table_defaults_and_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config(MINIMAL, Path("/x/edge.toml"))
+    assert (config.log.format, config.log.access, config.log.error) == ("json", "stdout", "stderr")
+    assert "token" in config.log.redact and "password" in config.log.redact
+    text = MINIMAL.replace(
+        "[server]",
+        '[log]\nformat = "text"\naccess = "logs/access.log"\nerror = "/var/log/e.log"\nredact = ["Token"]\n[server]',
+    )
+    log = parse_config(text, Path("/x/edge.toml")).log
+    assert (log.format, log.access, log.error, log.redact) == (
+        "text",
+        "/x/logs/access.log",
+        "/var/log/e.log",
+        ("token",),
+    )
+    (bad,) = problems(MINIMAL.replace("[server]", '[log]\nformat = "jsn"\n[server]'))
+    assert "log.format: expected one of 'json', 'text'" in bad and 'did you mean "json"' in bad
 
 
 def test_site_cache_table_is_parsed_and_off_by_default() -> None:

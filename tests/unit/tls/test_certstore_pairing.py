@@ -189,3 +189,27 @@ def test_same_leaf_in_two_folders_is_served_once(tmp_path: Path) -> None:
     assert len(store.entries) == 1
     states = {row.files: (row.state, row.note) for row in store.rows}
     assert states == {("a/site.pem",): ("served", ""), ("b/site.pem",): ("shadowed", "duplicate of a/site.pem")}
+
+
+def test_self_signed_certificate_marked_ca_is_served_like_nginx_does(tmp_path: Path) -> None:
+    """`openssl req -x509 -subj /CN=plain.test` (OpenSSL 3) makes a self-signed certificate with CA:TRUE."""
+    plain = make_ca("plain.test")
+    write(tmp_path / "site.crt", plain.pem)
+    write(tmp_path / "site.key", key_bytes(plain.key))
+    store = load_store(tmp_path)
+    (entry,) = store.entries
+    assert entry.names == ("plain.test",)
+    assert _chain_subjects(entry.chain_pem) == [plain.cert.subject.rfc4514_string()]
+    (row,) = store.rows
+    assert (row.state, row.files) == ("served", ("site.crt", "site.key"))
+    assert store.problems == ()
+
+
+def test_a_ca_that_signed_a_certificate_here_stays_chain_material_even_with_its_key(tmp_path: Path) -> None:
+    ca = make_ca("ca.example.test")
+    leaf = make_leaf(ca, ["www.example.test"])
+    write(tmp_path / "ca.pem", ca.pem, key_bytes(ca.key))
+    write(tmp_path / "www.pem", leaf.pem, key_bytes(leaf.key))
+    store = load_store(tmp_path)
+    assert [entry.names for entry in store.entries] == [("www.example.test",)]
+    assert any(row.state == "key-mismatch" and "CA certificate" in row.note for row in store.rows)

@@ -179,3 +179,60 @@ action = "block"
         "t.toml:7: rule 'a' test 2 ('GET /y'): expected match, it did not match",
         "t.toml:10: rule 'a' test 3 ('GET /x'): expected no match, it matched",
     ]
+
+
+RATE_TEXT = """
+[[rule]]
+id = "office"
+expr = 'ip.src in {192.0.2.0/24}'
+action = "allow"
+  [[rule.test]]
+  request = "GET /"
+  ip = "192.0.2.9"
+  [[rule.test]]
+  request = "GET /"
+  match = false
+
+[[ratelimit]]
+id = "login"
+expr = 'http.request.uri.path eq "/login"'
+limit = "5/minute"
+key = 'concat(to_string(ip.src), ":", http.request.method)'
+  [[ratelimit.test]]
+  request = "POST /login"
+  ip = "198.51.100.4"
+  key = "198.51.100.4:POST"
+  [[ratelimit.test]]
+  request = "GET /other"
+  match = false
+  [[ratelimit.test]]
+  request = "GET /login"
+  key = "wrong"
+  [[ratelimit.test]]
+  request = "GET /other"
+"""
+
+
+def test_tests_carry_a_client_address_and_rate_limits_carry_tests() -> None:
+    ruleset = build_ruleset([("t.toml", RATE_TEXT)])
+    assert ruleset.rules[0].tests[0].ip == "192.0.2.9"
+    (limit,) = ruleset.ratelimits
+    assert [(t.match, t.key) for t in limit.tests] == [
+        (True, "198.51.100.4:POST"),
+        (False, None),
+        (True, "wrong"),
+        (True, None),
+    ]
+    assert [str(f) for f in run_tests(ruleset)] == [
+        "t.toml:25: rate limit 'login' test 3 ('GET /login'): expected key 'wrong', got '127.0.0.1:GET'",
+        "t.toml:28: rate limit 'login' test 4 ('GET /other'): expected the request to be counted, it was not",
+    ]
+
+
+def test_a_test_ip_must_be_an_address_and_ratelimit_tests_check_their_keys() -> None:
+    text = RATE_TEXT.replace('ip = "192.0.2.9"', 'ip = "office"').replace('key = "wrong"', 'kee = "wrong"')
+    with pytest.raises(RuleSetError) as info:
+        build_ruleset([("t.toml", text)])
+    messages = [str(p) for p in info.value.problems]
+    assert any(m.startswith("t.toml:8:") and "ip 'office' is not an IP address" in m for m in messages), messages
+    assert any("unknown key 'kee' in [[ratelimit.test]]; did you mean 'key'?" in m for m in messages), messages
