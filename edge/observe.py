@@ -137,9 +137,9 @@ def access_line(
     """The JSON access-log line: the fields of the README's "Operating it" section, formatted directly."""
     query, agent, referer, version, sni = request_details(facts, redact) if facts is not None else _NONE
     bytes_in = facts.scope.get("edge.bytes_in", 0) if facts is not None else 0
+    if ex.bytes_in is not None:  # a tunnel (WebSocket): its bytes from the client too; `bytes` went to it
+        bytes_in += ex.bytes_in
     tail = f',"error":{_quote(ex.error)}' if ex.error else ""
-    if ex.bytes_in is not None:  # a tunnel (WebSocket): bytes from the client; `bytes` went to it
-        tail = f',"bytes_in":{ex.bytes_in}{tail}'
     origin, cache, waf, ratelimit = ex.origin, ex.cache, ex.waf, ex.ratelimit
     return (
         f'{{"ts":"{utc_timestamp()}","request_id":"{ex.request_id}","client":{_quote(ex.client_ip or ex.peer)},'

@@ -7,6 +7,7 @@ is for the log only), `BodyTooLarge` and `ClientGone`.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -80,6 +81,13 @@ async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, bo
                 pool.health.record_failure(time.monotonic(), str(exc))
                 last_error = exc
                 break
+            if not fresh and method not in IDEMPOTENT:
+                # A request that must not go twice takes a reused connection only after one turn of the event
+                # loop: an origin's close that already arrived is seen then, before anything is written.
+                await asyncio.sleep(0)
+                if conn.closed:
+                    conn.release()
+                    conn, fresh = await pool.acquire(config.connect_timeout, fresh=True)
             try:
                 conn.start(head, no_body=method == "HEAD")
                 if replay is not None:
