@@ -6,6 +6,7 @@ comparable even when the load generator, not the gateway, is the bottleneck.
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import socket
@@ -214,3 +215,40 @@ def run_handshakes_with(
         foreign_cpu=meter.foreign,
         detail="; ".join(details),
     )
+
+
+# --- one request ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    headers: dict[str, str]  # lower-cased names; repeated fields joined with ", "
+    body: bytes
+
+
+def https_request(
+    target: Target,
+    ca: Path,
+    path: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 10.0,
+) -> Answer:
+    """One request on a new TLS connection to `target` (chain and name verified), for the sanity checks of a
+    scenario: is this a hit, does the WAF let this body through."""
+    context = ssl.create_default_context(cafile=str(ca))
+    conn = http.client.HTTPSConnection(HOST, target.port, context=context, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        data = response.read()
+        fields: dict[str, str] = {}
+        for name, value in response.getheaders():
+            key = name.lower()
+            fields[key] = f"{fields[key]}, {value}" if key in fields else value
+        return Answer(response.status, fields, data)
+    finally:
+        conn.close()

@@ -34,9 +34,27 @@ from typing import IO
 HOST = "localhost"
 FILE_PATH = "/1k"
 FILE_SIZE = 1024
+CACHED_PREFIX = "/cached/"  # the origin's files again, with `Cache-Control: max-age=3600`
+UPLOAD_PATH = "/upload"  # the origin reads a POST body whole (up to UPLOAD_MAX) before it answers 200
+UPLOAD_MAX = "16m"
 # The TLS 1.2 ciphers of edge (edge/tls/sni.py); TLS 1.3 suites are OpenSSL's defaults in both.
 CIPHERS_TLS12 = "ECDHE+AESGCM:ECDHE+CHACHA20"
 REPO = Path(__file__).resolve().parents[2]
+
+
+# The `location /` of the reference nginx: what edge does to a proxied request and its response.
+NGINX_PROXY = """\
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto https;
+            proxy_set_header X-Forwarded-Host $host;
+            proxy_set_header Forwarded "for=$remote_addr;host=$host;proto=https";
+            proxy_hide_header X-Powered-By;
+            add_header Strict-Transport-Security "max-age=31536000" always;
+            add_header Edge-Request-Id $request_id always;"""
 
 
 class BenchError(Exception):
@@ -347,7 +365,10 @@ class Stack:
         )
 
     def origin(self) -> int:
-        """The nginx origin serving /1k over plain HTTP with keep-alive; its port."""
+        """The nginx origin over plain HTTP with keep-alive; its port. It serves the files of <tmp>/www (/1k),
+        the same under CACHED_PREFIX with `Cache-Control: max-age=3600`, and answers a POST to UPLOAD_PATH
+        with 200 once it has read the whole body, as an application would (nginx buffers it in memory, then
+        hands it to an inner location that answers)."""
         if self.origin_port is not None:
             return self.origin_port
         port = free_port()
@@ -368,6 +389,23 @@ class Stack:
         server_name _;
         root {self.www};
         location / {{ }}
+        location {CACHED_PREFIX} {{
+            alias {self.www}/;
+            add_header Cache-Control "max-age=3600";
+        }}
+        location = {UPLOAD_PATH} {{
+            client_max_body_size {UPLOAD_MAX};
+            client_body_buffer_size {UPLOAD_MAX};
+            proxy_request_buffering on;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_pass http://127.0.0.1:{port}/uploaded;
+        }}
+        location = /uploaded {{
+            client_max_body_size {UPLOAD_MAX};
+            default_type application/json;
+            return 200 '{{"ok":true}}';
+        }}
     }}
 }}
 """
@@ -458,17 +496,34 @@ origins = ["http://127.0.0.1:{origin_port}"]
         self.targets[name] = target = Target(name, port, proc)
         return target
 
-    def nginx(self, name: str = "nginx", *, origin_port: int | None = None, websocket: bool = False) -> Target:
+    def nginx(
+        self,
+        name: str = "nginx",
+        *,
+        origin_port: int | None = None,
+        websocket: bool = False,
+        location: str | None = None,
+        server_extra: str = "",
+        http_extra: str = "",
+    ) -> Target:
         """nginx as TLS reverse proxy, configured like edge: same certificate, protocols and ciphers, pooled
         keep-alive upstream connections, the X-Forwarded-* headers and HSTS edge adds, a buffered access log
         (edge's is flushed every 0.25 s, see edge/observe.py). `websocket`: nginx's documented recipe for
-        WebSocket proxying (`Upgrade` passed on, `Connection: upgrade` when the client asked for one)."""
+        WebSocket proxying (`Upgrade` passed on, `Connection: upgrade` when the client asked for one).
+
+        `location` replaces the body of `location / {...}` (default NGINX_PROXY; the origin is `upstream
+        origin`); `server_extra` (more locations) is added to the server context, `http_extra` to the http
+        context (a proxy_cache_path, a log_format): for scenarios that configure nginx otherwise."""
         if name in self.targets:
             return self.targets[name]
         origin = origin_port or self.origin()
         connection = "$connection_upgrade" if websocket else '""'
         upgrade_map = "    map $http_upgrade $connection_upgrade { default upgrade; '' ''; }\n" if websocket else ""
         upgrade_header = "proxy_set_header Upgrade $http_upgrade;\n            " if websocket else ""
+        if location is None:
+            location = NGINX_PROXY.replace(
+                'proxy_set_header Connection "";', f"{upgrade_header}proxy_set_header Connection {connection};"
+            )
         cert, _ = self._certificates()
         port = free_port()
         main, temps = self._nginx_common(name)
@@ -485,6 +540,7 @@ origins = ["http://127.0.0.1:{origin_port}"]
     server_tokens off;
     keepalive_timeout 75s;
     keepalive_requests 1000000;  # uvicorn has no per-connection request limit; nginx's default is 1000
+{http_extra}
 
     upstream origin {{
         server 127.0.0.1:{origin};
@@ -502,18 +558,9 @@ origins = ["http://127.0.0.1:{origin_port}"]
         ssl_prefer_server_ciphers on;
 
         location / {{
-            proxy_pass http://origin;
-            proxy_http_version 1.1;
-            {upgrade_header}proxy_set_header Connection {connection};
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto https;
-            proxy_set_header X-Forwarded-Host $host;
-            proxy_set_header Forwarded "for=$remote_addr;host=$host;proto=https";
-            proxy_hide_header X-Powered-By;
-            add_header Strict-Transport-Security "max-age=31536000" always;
-            add_header Edge-Request-Id $request_id always;
+{location}
         }}
+{server_extra}
     }}
 }}
 """
