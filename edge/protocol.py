@@ -97,6 +97,42 @@ class Connections:
                 protocol.edge_expired(now)
 
 
+class Cork:
+    """The transport uvicorn's response cycle writes to: writes made in one turn of the event loop leave in one
+    `write`, so a response whose head and body are ready together is one TLS record and one system call, not
+    two (uvicorn writes the head as soon as `http.response.start` is sent). One `call_soon` per response."""
+
+    __slots__ = ("loop", "pending", "transport")
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self.transport = transport
+        self.loop = loop
+        self.pending: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        pending = self.pending
+        if not pending:
+            self.loop.call_soon(self.flush)
+        pending.append(data)
+
+    def flush(self) -> None:
+        pending = self.pending
+        if pending:
+            self.pending = []
+            if not self.transport.is_closing():
+                self.transport.write(pending[0] if len(pending) == 1 else b"".join(pending))
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def is_closing(self) -> bool:
+        return self.transport.is_closing()
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return self.transport.get_extra_info(name, default)
+
+
 class EdgeHttpProtocol(HttpToolsProtocol):
     """One client connection on any listener; `edge_connections` is set per worker by `protocol_class`."""
 
@@ -110,6 +146,7 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     edge_waiting = _NEW
     edge_deadline = float("inf")
     edge_proxied: tuple[str, int] | None = None
+    edge_cork: Cork | None = None
     edge_held: bytearray | None = None  # after an upgrade request's head: what came next, never parsed
 
     # --- connection ---------------------------------------------------------------------------------------
@@ -223,6 +260,12 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             scope["edge.upgrade"] = True
             self.edge_info.hand_over = self.edge_hand_over
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is scope:  # the cycle just made for this request
+            cork = self.edge_cork
+            if cork is None:
+                cork = self.edge_cork = Cork(self.transport, self.loop)
+            cycle.transport = cork  # type: ignore[assignment]
         if upgrade and self.cycle is not None:
             self.cycle.keep_alive = False  # the last request of its connection, whatever the answer
 

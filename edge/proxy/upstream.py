@@ -51,6 +51,8 @@ class NoOrigin(UpstreamError):
 class UpstreamConnection(asyncio.Protocol):
     """One connection to one origin, used for one exchange at a time and returned to its pool after it."""
 
+    loop: asyncio.AbstractEventLoop  # set when the connection is made
+
     def __init__(self, pool: Pool) -> None:
         self.pool = pool
         self.transport: asyncio.Transport | None = None
@@ -70,6 +72,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.buffered = 0
         self.reading_paused = False
         self.waiter: asyncio.Future[None] | None = None
+        self.deadline = 0.0  # when the current wait times out (loop time)
         self.write_paused = False
         self.drain_waiter: asyncio.Future[None] | None = None
         self.switched: bytearray | None = None  # after a 101 head: the new protocol's bytes, kept for the tunnel
@@ -78,6 +81,7 @@ class UpstreamConnection(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self.loop = asyncio.get_running_loop()  # once per connection, not per wait (3.11 asks getpid() each time)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -198,13 +202,21 @@ class UpstreamConnection(asyncio.Protocol):
             waiter.set_result(None)
 
     async def _wait(self, timeout: float) -> None:
-        loop = asyncio.get_running_loop()
-        self.waiter = loop.create_future()
-        handle = loop.call_later(timeout, _expire, self.waiter)
+        """Until the origin sends something or closes; TimeoutError after `timeout`.
+
+        No timer per wait: the connection carries a deadline and one sweep per worker expires the waiters
+        whose deadline passed (`Deadlines`), to within SWEEP seconds."""
+        loop = self.loop
+        waiter = self.waiter = loop.create_future()
+        self.deadline = loop.time() + timeout
+        waiting = DEADLINES.waiting
+        waiting.add(self)
+        if DEADLINES.loop is not loop:
+            DEADLINES.start(loop)
         try:
-            await self.waiter
+            await waiter
         finally:
-            handle.cancel()
+            waiting.discard(self)
             self.waiter = None
 
     def start(self, head: bytes, *, no_body: bool) -> None:
@@ -230,7 +242,7 @@ class UpstreamConnection(asyncio.Protocol):
     async def drain(self) -> None:
         """Wait while the origin's socket buffer is full, so a fast client cannot fill our memory."""
         if self.write_paused and not self.closed:
-            self.drain_waiter = asyncio.get_running_loop().create_future()
+            self.drain_waiter = self.loop.create_future()
             await self.drain_waiter
             self.drain_waiter = None
 
@@ -307,9 +319,34 @@ def _close_delimited(headers: list[tuple[bytes, bytes]]) -> bool:
     return True
 
 
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError())
+class Deadlines:
+    """The origin connections waiting for bytes, and one sweep that times out those past their deadline."""
+
+    SWEEP = 0.1
+
+    def __init__(self) -> None:
+        self.waiting: set[UpstreamConnection] = set()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The sweep of `loop` (a worker has one loop; tests may run several in turn)."""
+        self.loop = loop
+        self.waiting = {conn for conn in self.waiting if conn.loop is loop}
+        self.task = loop.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.SWEEP)
+            now = loop.time()
+            for conn in [c for c in self.waiting if c.deadline <= now]:
+                waiter = conn.waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(TimeoutError())
+
+
+DEADLINES = Deadlines()  # per process: each worker has its own after fork
 
 
 class Pool:
