@@ -50,7 +50,12 @@ class Reloader:
         self.certs = certs
         self.watches = [
             Watch("config", lambda: [self.config.path], self.reload_config),
-            Watch("certs", lambda: files_in(self.config.tls.certs, CERT_SUFFIXES, depth=1), self.reload_certs),
+            Watch(
+                "certs",
+                lambda: files_in(self.config.tls.certs, CERT_SUFFIXES, depth=1),
+                self.reload_certs,
+                folder=lambda: self.config.tls.certs,
+            ),
             Watch("rules", lambda: files_in(self.config.waf.rules, (".toml",)), self.reload_rules),
         ]
 

@@ -9,9 +9,11 @@ protocol versions and the verify mode from the base context (so both must say th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,12 +92,40 @@ def base_context(config: Config, current: CertStateRef) -> ssl.SSLContext:
 
 
 class CertStateRef:
-    """The one reference the SNI callback reads; a reload assigns `state` and nothing else."""
+    """The one reference the SNI callback reads; a reload assigns `state` and nothing else.
 
-    def __init__(self) -> None:
+    With `warm` (the default), each swapped-in state's contexts are built in a thread of low priority
+    (nice 10: handshakes on the same core come first), the ones the previous state already had excepted.
+    """
+
+    WARM_NICE = 10
+
+    def __init__(self, *, warm: bool = True) -> None:
         self.state: CertState | None = None
         self.loaded_at = 0.0
+        self.warm = warm
+        self.warming: threading.Thread | None = None
 
     def swap(self, state: CertState) -> None:
+        old = self.state
         self.state = state
         self.loaded_at = time.time()
+        if old is not None and old.contexts is not state.contexts:
+            old.contexts.retire()
+        if self.warm:
+            self.warming = threading.Thread(target=_warm, args=(state,), name="edge-tls-warm", daemon=True)
+            self.warming.start()
+
+
+def _warm(state: CertState) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # lower this thread's priority only (Linux: per thread)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CertStateRef.WARM_NICE)
+    started = time.monotonic()
+    built = state.contexts.warm()
+    if built:
+        log.info(
+            "certificates: %d TLS context(s) built in %.1fs off the event loop (%d in all)",
+            built,
+            time.monotonic() - started,
+            len(state.contexts),
+        )
