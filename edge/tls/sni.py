@@ -105,15 +105,24 @@ class CertStateRef:
         self.loaded_at = 0.0
         self.warm = warm
         self.warming: threading.Thread | None = None
+        self.warmed: CertState | None = None  # the state whose warm-up was started last
 
     def swap(self, state: CertState) -> None:
+        """Publish `state`; warm its contexts unless it is the first one (see `start_warming`)."""
         old = self.state
         self.state = state
         self.loaded_at = time.time()
-        if old is not None and old.contexts is not state.contexts:
-            old.contexts.retire()
-        if self.warm:
-            self.warming = threading.Thread(target=_warm, args=(state,), name="edge-tls-warm", daemon=True)
+        if old is not None:
+            if old.contexts is not state.contexts:
+                old.contexts.retire()
+            self.start_warming()
+
+    def start_warming(self) -> None:
+        """Build the current state's contexts in a thread. The server calls this for the first state once
+        it listens (`Reloader.start`): a warm-up holding the GIL beside the start would delay it."""
+        if self.warm and self.state is not None and self.warmed is not self.state:
+            self.warmed = self.state
+            self.warming = threading.Thread(target=_warm, args=(self.state,), name="edge-tls-warm", daemon=True)
             self.warming.start()
 
 
