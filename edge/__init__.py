@@ -10,14 +10,16 @@ The map, in the order a request meets it:
                   protocol.py adds TLS facts to the scope and bounds request heads
   control.py      the control channel: a command reaches every worker (POST /reload, cache purges)
   tls/            certstore.py (scan, pair, index, choose; pemfile.py, pairing.py, choice.py, entries.py),
-                  contexts.py (SSLContexts, cached per choice), sni.py (the SNI callback), devcerts.py
+                  contexts.py (SSLContexts per choice, built in a thread after each load), sni.py (the SNI
+                  callback), devcerts.py
   gateway.py      the ASGI app: site, client, limits, ratelimit, waf head/body, static, forward, response, log
   exchange.py     per-request state; inspection.py the WAF's view of a request and the body prefix it reads
   sites.py        Host -> Site, mTLS per site; clients.py client address and request id
   static.py       [site.static] folders served by the gateway itself (staticpath.py: URL path -> file inside the
                   folder; codings.py: Accept-Encoding for .br/.gz siblings; preconditions.py: 304/412/206;
                   mediatypes.py: Content-Type)
-  ratelimit.py    [[ratelimit]] enforcement with `limits`; counters.py local counters for memory://
+  ratelimit.py    [[ratelimit]] enforcement with `limits`; counters.py local counters for memory://,
+                  shared_counters.py one Lua script per request for Redis, pipelined across requests
   waf/            the rule language and engine (its own map in waf/__init__.py); rules.py loads a folder
                   and runs its tests
   proxy/          upstream.py (pooled httptools client), balancer.py (weighted round-robin, least-conn,
@@ -32,7 +34,8 @@ The map, in the order a request meets it:
   observe.py      the access log; logs.py one log format for everything (JSON or text), sinks, reopening;
                   facts.py what the access log needs beyond the Exchange; metrics.py the Prometheus families
                   (multiprocess mode, a per-worker tally); runtime.py the live snapshots; reload.py + watch.py
-                  take changes to edge.toml, certs/ and rules/ live
+                  take changes to edge.toml, certs/ (inotify, stat poll as safety net) and
+                  rules/ live
   demo.py         a small origin for `make run`, the tests and the benchmark
 """
 

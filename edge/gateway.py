@@ -190,14 +190,13 @@ class Gateway:
         if not matched:
             return None
         tightest = None
-        limiter = self.runtime.limiter
-        for limit, key in matched:
-            try:
-                outcome = await limiter.check(limit.id, limit.items, key)
-            except StorageDown as exc:
-                ex.error = f"rate-limit storage failed: {exc}"
-                ex.ratelimit = {"rule": limit.id, "error": "storage"}
-                return 503
+        try:  # all the rules in one call: one round trip to a shared storage
+            outcomes = await self.runtime.limiter.check_all([(limit.id, limit.items, key) for limit, key in matched])
+        except StorageDown as exc:
+            ex.error = f"rate-limit storage failed: {exc}"
+            ex.ratelimit = {"rule": matched[0][0].id, "error": "storage"}
+            return 503
+        for (limit, _), outcome in zip(matched, outcomes, strict=False):
             if outcome is None:
                 continue
             if not outcome.allowed:

@@ -1,10 +1,12 @@
 """Enforcing `[[ratelimit]]` rules: `limits` items and storages (Redis, memcached, ...), local counters for memory://.
 
-Each matching rule is hit once per window (`"10/second;300/hour"` is two windows); the first window that
-is exhausted answers 429. The counter's key is the rule id plus the value of the rule's `key` expression,
-so rules never share counters. Storage failures follow `[ratelimit] on_storage_error`: "allow" lets the
-request through (logged at most once a second), "deny" answers 503; limiting resumes by itself when the
-storage answers again, because every request asks it anew.
+Each matching rule is hit once per window (`"10/second;300/hour"` is two windows); a rule counts the hit
+in all its windows or, when one is exhausted, in none, and that window answers 429. The counter's key is
+the rule id plus the value of the rule's `key` expression, so rules never share counters. With Redis, all
+the rules of one request are checked in one round trip (`edge.shared_counters`: one Lua script); other
+shared storages go through `limits`' strategies, two calls per window. Storage failures follow
+`[ratelimit] on_storage_error`: "allow" lets the request through (logged at most once a second), "deny"
+answers 503; limiting resumes by itself when the storage answers again, because every request asks it anew.
 
 Headers follow the IETF httpapi rate-limit draft (structured fields):
 `RateLimit-Policy: "login";q=5;w=60` and `RateLimit: "login";r=0;t=42`.
@@ -26,8 +28,14 @@ from limits.storage import storage_from_string
 
 from edge.config import RateLimitConfig
 from edge.counters import LocalCounters
+from edge.shared_counters import SharedCounters, supports
 
 log = logging.getLogger("edge.ratelimit")
+
+# The Redis client `limits` drives (`implementation=`): redis-py with hiredis costs less CPU per check than
+# coredis (PERF_NOTES.md), and edge.shared_counters pipelines through it.
+REDIS_CLIENT = "redispy"
+_REDIS_SCHEMES = ("async+redis://", "async+rediss://", "async+redis+unix://", "async+redis+sentinel://")
 
 Strategy = FixedWindowRateLimiter | MovingWindowRateLimiter | SlidingWindowCounterRateLimiter
 STRATEGIES: dict[str, type[Strategy]] = {
@@ -77,13 +85,18 @@ class Limiter:
         self.config = config
         self.fail_open = config.on_storage_error == "allow"
         self.local: LocalCounters | None = None
+        self.shared: SharedCounters | None = None
         self.strategy: Strategy | None = None
         if not self.is_shared:
             self.local = LocalCounters(config.strategy)
         else:
             uri = config.storage if config.storage.startswith("async+") else "async+" + config.storage
-            self.storage = storage_from_string(uri, wrap_exceptions=True)
-            self.strategy = STRATEGIES[config.strategy](self.storage)
+            options = {"implementation": REDIS_CLIENT} if uri.startswith(_REDIS_SCHEMES) else {}
+            self.storage = storage_from_string(uri, wrap_exceptions=True, **options)
+            if supports(self.storage):
+                self.shared = SharedCounters(self.storage, config.strategy, timeout=self.TIMEOUT)
+            else:
+                self.strategy = STRATEGIES[config.strategy](self.storage)
         self._last_error_log = 0.0
         self._broken_until = 0.0
 
@@ -92,28 +105,62 @@ class Limiter:
         """False for memory://, whose counters each worker keeps alone."""
         return not self.config.storage.startswith(("memory://", "async+memory://"))
 
-    async def check(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
-        """Count one request against every window of one rule for `key`.
+    async def close(self) -> None:
+        """Close the connections of a shared storage checked with the one script (others close when dropped)."""
+        if self.shared is not None:
+            await self.shared.close()
 
-        The outcome of the first window that refuses, else of the one with the least left; None when the
-        storage failed and we fail open (StorageDown when we fail closed).
+    async def check(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
+        """`check_all` for one rule: its outcome, or None (no windows, or failing open)."""
+        outcomes = await self.check_all([(rule_id, items, key)])
+        return outcomes[0] if outcomes else None
+
+    async def check_all(self, rules: Sequence[tuple[str, Sequence[RateLimitItem], str]]) -> list[Outcome | None]:
+        """Count one request against the rules that matched it, `(rule id, windows, key)` in order.
+
+        A rule counts the hit in all its windows or, when one refuses, in none; its outcome is the window
+        that refused, else the one with the least left. The outcomes go up to and including the first
+        refusal (later rules are not counted). [] when the storage failed and we fail open; StorageDown
+        when we fail closed. A shared storage is asked once for all the rules (one round trip).
         """
         if self.local is not None:
-            states = self.local.check(items, f"{rule_id}/{key}")
-            return _outcome(rule_id, [(item, s.allowed, s.remaining, s.reset) for item, s in states])
+            outcomes: list[Outcome | None] = []
+            for rule_id, items, key in rules:
+                states = self.local.check(items, f"{rule_id}/{key}")
+                outcome = _outcome(rule_id, [(item, s.allowed, s.remaining, s.reset) for item, s in states])
+                outcomes.append(outcome)
+                if outcome is not None and not outcome.allowed:
+                    break
+            return outcomes
         if time.monotonic() < self._broken_until:
             self._failed(None)
-            return None
+            return []
         try:
             async with asyncio.timeout(self.TIMEOUT):
-                return await self._check_shared(rule_id, items, key)
+                return await self._check_shared(rules)
         except (StorageError, TimeoutError) as exc:
             self._broken_until = time.monotonic() + self.BREAKER_SECONDS
             self._failed(exc)
-            return None
+            return []
 
-    async def _check_shared(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
-        # Shortest window first: a request refused by a short window is then not counted by the long ones.
+    async def _check_shared(self, rules: Sequence[tuple[str, Sequence[RateLimitItem], str]]) -> list[Outcome | None]:
+        if self.shared is not None:
+            replies = await self.shared.check(rules)
+            return [
+                _outcome(rule_id, [(item, ok, left, ms / 1000) for item, (ok, left, ms) in windows])
+                for (rule_id, _, _), windows in zip(rules, replies, strict=False)
+            ]
+        outcomes: list[Outcome | None] = []
+        for rule_id, items, key in rules:
+            outcome = await self._check_with_limits(rule_id, items, key)
+            outcomes.append(outcome)
+            if outcome is not None and not outcome.allowed:
+                break
+        return outcomes
+
+    async def _check_with_limits(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
+        """Storages without scripts (memcached, MongoDB, Redis Cluster): `limits`' strategies, window by window.
+        Shortest window first: a request refused by a short window is then not counted by the long ones."""
         assert self.strategy is not None
         results = []
         for item in sorted(items, key=lambda item: item.get_expiry()):

@@ -52,7 +52,12 @@ class Reloader:
         self.certs = certs
         self.watches = [
             Watch("config", lambda: [self.config.path], self.reload_config),
-            Watch("certs", lambda: files_in(self.config.tls.certs, CERT_SUFFIXES, depth=1), self.reload_certs),
+            Watch(
+                "certs",
+                lambda: files_in(self.config.tls.certs, CERT_SUFFIXES, depth=1),
+                self.reload_certs,
+                folder=lambda: self.config.tls.certs,
+            ),
             Watch("rules", lambda: files_in(self.config.waf.rules, (".toml",)), self.reload_rules),
         ]
 
@@ -103,10 +108,13 @@ class Reloader:
         if (old.waf.rules, old.waf.paranoia) != (config.waf.rules, config.waf.paranoia):
             await self.reload_rules()
 
+    WARM_DELAY = 1.0  # seconds after start before the first certificate contexts are built: listen first
+
     def start(self) -> None:
         for watch in self.watches:
             watch.prime()
             watch.start()
+        asyncio.get_running_loop().call_later(self.WARM_DELAY, self.certs.start_warming)
         self._clock = asyncio.get_running_loop().create_task(self._certificate_clock())
 
     async def stop(self) -> None:

@@ -60,6 +60,8 @@ def parent_of(name: str) -> str:
 
 
 def _pick(candidates: list[tuple[CertEntry, bool]], valid: Mapping[str, bool]) -> Choice:
+    if len(candidates) == 1:  # most names of a big folder: one certificate, nothing to rank
+        return (candidates[0][0],)
     best_class = max((valid[entry.id], is_exact) for entry, is_exact in candidates)
     best: dict[str, CertEntry] = {}
     for entry, is_exact in candidates:

@@ -39,14 +39,31 @@ class FolderResult:
     rows: tuple[InventoryRow, ...]  # key-mismatch and unsupported-key rows; final, no further state
 
 
-def pair_folder(root: Path, files: Sequence[tuple[str, FileContents]]) -> FolderResult:
+# What makes one Servable: root, home file, key file, the fingerprints of the leaf and its chain, and of the
+# certificates of the home file in their order (for the reordering note).
+ServableKey = tuple[str, str, str, tuple[str, ...], tuple[str, ...]]
+
+
+class ServableCache:
+    """The Servables of the last load, reused when nothing they are made of changed: building one (names,
+    PEM chain, issuer strings) costs about 50 µs, half a second for a folder of 10,000 certificates."""
+
+    def __init__(self, previous: dict[ServableKey, Servable] | None = None) -> None:
+        self.previous = previous or {}
+        self.fresh: dict[ServableKey, Servable] = {}
+
+
+def pair_folder(
+    root: Path, files: Sequence[tuple[str, FileContents]], cache: ServableCache | None = None
+) -> FolderResult:
     """Pair the parsed `files` (relative path, contents) of one folder; `root` makes the entries' paths."""
-    return _Folder(root, files).pair()
+    return _Folder(root, files, cache or ServableCache()).pair()
 
 
 class _Folder:
-    def __init__(self, root: Path, files: Sequence[tuple[str, FileContents]]) -> None:
+    def __init__(self, root: Path, files: Sequence[tuple[str, FileContents]], cache: ServableCache) -> None:
         self.root = root
+        self.cache = cache
         self.file_certs = {name: contents.certs for name, contents in files if contents.certs}
         self.certs: dict[str, ParsedCert] = {}  # fingerprint -> first occurrence
         self.homes: dict[str, list[str]] = defaultdict(list)  # fingerprint -> files holding it
@@ -110,6 +127,22 @@ class _Folder:
 
     def _servable(self, leaf: ParsedCert, home: str, key_file: str, key: ParsedKey) -> Servable:
         chain = self._chain(leaf, home)
+        made_of = (
+            str(self.root),
+            home,
+            key_file,
+            (leaf.fingerprint, *(c.fingerprint for c in chain)),
+            tuple(c.fingerprint for c in self.file_certs[home]),
+        )
+        known = self.cache.previous.get(made_of) or self.cache.fresh.get(made_of)
+        if known is None or known.entry.key_pem != key.pkcs8_pem:
+            known = self._build_servable(leaf, chain, home, key_file, key)
+        self.cache.fresh[made_of] = known
+        return known
+
+    def _build_servable(
+        self, leaf: ParsedCert, chain: tuple[ParsedCert, ...], home: str, key_file: str, key: ParsedKey
+    ) -> Servable:
         chain_files = [home if home in self.homes[c.fingerprint] else self.homes[c.fingerprint][0] for c in chain]
         files = tuple(dict.fromkeys([home, key_file, *chain_files]))
         pem = serialization.Encoding.PEM

@@ -9,9 +9,11 @@ protocol versions and the verify mode from the base context (so both must say th
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,12 +92,49 @@ def base_context(config: Config, current: CertStateRef) -> ssl.SSLContext:
 
 
 class CertStateRef:
-    """The one reference the SNI callback reads; a reload assigns `state` and nothing else."""
+    """The one reference the SNI callback reads; a reload assigns `state` and nothing else.
 
-    def __init__(self) -> None:
+    With `warm` (the default), each swapped-in state's contexts are built in a thread of low priority
+    (nice 10: handshakes on the same core come first), the ones the previous state already had excepted.
+    """
+
+    WARM_NICE = 10
+
+    def __init__(self, *, warm: bool = True) -> None:
         self.state: CertState | None = None
         self.loaded_at = 0.0
+        self.warm = warm
+        self.warming: threading.Thread | None = None
+        self.warmed: CertState | None = None  # the state whose warm-up was started last
 
     def swap(self, state: CertState) -> None:
+        """Publish `state`; warm its contexts unless it is the first one (see `start_warming`)."""
+        old = self.state
         self.state = state
         self.loaded_at = time.time()
+        if old is not None:
+            if old.contexts is not state.contexts:
+                old.contexts.retire()
+            self.start_warming()
+
+    def start_warming(self) -> None:
+        """Build the current state's contexts in a thread. The server calls this for the first state once
+        it listens (`Reloader.start`): a warm-up holding the GIL beside the start would delay it."""
+        if self.warm and self.state is not None and self.warmed is not self.state:
+            self.warmed = self.state
+            self.warming = threading.Thread(target=_warm, args=(self.state,), name="edge-tls-warm", daemon=True)
+            self.warming.start()
+
+
+def _warm(state: CertState) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # lower this thread's priority only (Linux: per thread)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CertStateRef.WARM_NICE)
+    started = time.monotonic()
+    built = state.contexts.warm()
+    if built:
+        log.info(
+            "certificates: %d TLS context(s) built in %.1fs off the event loop (%d in all)",
+            built,
+            time.monotonic() - started,
+            len(state.contexts),
+        )

@@ -10,15 +10,19 @@ The folders are generated once (one CA, one shared ECDSA P-256 key, one `cert + 
 handshake and one GET per connection, chain and name verified), with an SSLContext that picks a random
 server name per connection.
 
-Contexts are built per distinct choice on first use (edge/tls/contexts.py), so with 10,000 names the first
-handshake of each name pays for one: "10k cold" measures handshakes to names never seen before, "10k warm"
-random names once every context exists; the RSS after each says what 10,000 contexts cost.
+Contexts are built per distinct choice in a thread after each load (edge/tls/contexts.py `warm`); the
+scenario waits for that ("contexts built" in the log, its time printed), then "10k cold" measures
+handshakes to names never handshaken before, "10k warm" random names seen before; the RSS after each says
+what 10,000 contexts cost. The figures are printed against the targets of issue 14: a dropped PEM served
+within 2 s with 10,000 loaded, first-use handshakes >= 0.9 x warm ones (by rate, and by gateway CPU per
+handshake, the steadier figure on a shared machine).
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import socket
 import ssl
@@ -151,11 +155,12 @@ def measure_load(count: int, rounds: int) -> dict[str, Any]:
         lookups.append((time.perf_counter() - started) / len(names))
     if not store.choose(names[0]):
         raise BenchError(f"{names[0]} is not covered by the store it was generated for")
-    return {
+    return {  # the first load parses every file; later ones find them unchanged (stat) and parse nothing
         "certificates": count,
-        "load_seconds": min(times),
+        "load_seconds": times[0],
+        "reload_seconds": min(times[1:]) if len(times) > 1 else None,
         "load_seconds_all": times,
-        "load_us_per_certificate": min(times) / count * 1e6,
+        "load_us_per_certificate": times[0] / count * 1e6,
         "choose_ns": min(lookups) * 1e9,
     }
 
@@ -207,6 +212,22 @@ def sni_context(cas: list[Path], pick: Any) -> SniContext:
 
 
 ROTATION_LIMIT = 60.0
+ROTATION_TARGET = 2.0
+FIRST_USE_TARGET = 0.9
+WARM_LINE = re.compile(r"certificates: (\d+) TLS context\(s\) built in ([\d.]+)s")
+
+
+def wait_warm(target: Target, at_least: int, timeout: float = 300.0) -> float | None:
+    """Seconds the gateway's context warm-up thread took to build `at_least` contexts (from its log line);
+    None when no such line came within `timeout`."""
+    log = next((path for path in target.proc.logs if path.name.endswith(".stderr")), None)
+    deadline = time.monotonic() + timeout
+    while log is not None and time.monotonic() < deadline:
+        for match in WARM_LINE.finditer(log.read_text(errors="replace")):
+            if int(match[1]) >= at_least:
+                return float(match[2])
+        time.sleep(0.5)
+    return None
 
 
 def idle_cpu(target: Target, seconds: float) -> float:
@@ -274,10 +295,12 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
     loads = {}
     for count in SIZES:
         loads[count] = measure_load(count, rounds=1 if quick else 3)
-    print(f"\n  {'certificates':>12}{'load s':>10}{'us/cert':>10}{'choose ns':>11}")
+    print(f"\n  {'certificates':>12}{'load s':>10}{'us/cert':>10}{'reload s':>10}{'choose ns':>11}")
     for count, row in loads.items():
+        reload = f"{row['reload_seconds']:.2f}" if row["reload_seconds"] is not None else "-"
         print(
-            f"  {count:>12,}{row['load_seconds']:>10.2f}{row['load_us_per_certificate']:>10.0f}{row['choose_ns']:>11.0f}"
+            f"  {count:>12,}{row['load_seconds']:>10.2f}{row['load_us_per_certificate']:>10.0f}{reload:>10}"
+            f"{row['choose_ns']:>11.0f}"
         )
     small, large = loads[SIZES[0]], loads[SIZES[-1]]
     choose_ratio = large["choose_ns"] / small["choose_ns"]
@@ -296,14 +319,21 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
     many, many_ready = start_edge(stack, "edge-10kcert", many_folder)
     rss_start = rss_mib(many)
     print(f"\n  edge start to first answer: 1 certificate {one_ready:.2f}s, {big:,} certificates {many_ready:.2f}s")
+    warm_seconds = wait_warm(many, big)
+    print(
+        f"  contexts of {big:,} certificates built off the event loop in {warm_seconds:.1f}s after the load"
+        if warm_seconds is not None
+        else f"  contexts of {big:,} certificates: no 'TLS context(s) built' line in the log (not warmed)"
+    )
     idle = {target.name: idle_cpu(target, 3.0) for target in (one, many)}
     print(
-        f"  idle gateway CPU (the 0.5 s stat poll of the folder): 1 certificate {idle[one.name]:.0%}, "
+        f"  idle gateway CPU (inotify, and a stat poll of the folder every 5 s): 1 certificate {idle[one.name]:.0%}, "
         f"{big:,} certificates {idle[many.name]:.0%} of a core"
     )
     rotation = rotation_latency(stack, many, many_folder, ca_dir=CACHE / f"{FORMAT}-ca")
     print(
-        f"  rotation with {big:,} certificates: a new file is served after {rotation:.2f}s (contract: 2 s)"
+        f"  rotation with {big:,} certificates: a new file is served after {rotation:.2f}s "
+        f"(target {ROTATION_TARGET:g} s: {'met' if rotation <= ROTATION_TARGET else 'MISSED'})"
         if rotation is not None
         else f"  rotation with {big:,} certificates: a new file was NOT served within {ROTATION_LIMIT:.0f}s"
     )
@@ -374,6 +404,13 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
     )
     rss_warm = rss_mib(many)
     cold_ratio = rows["10k cold"]["rate"] / rows["1 cert"]["rate"] if rows["1 cert"]["rate"] else None
+    first_use = rows["10k cold"]["rate"] / rows["10k warm"]["rate"] if rows["10k warm"]["rate"] else None
+    cpu_cold, cpu_warm = rows["10k cold"]["gateway_cpu_us_per_request"], rows["10k warm"]["gateway_cpu_us_per_request"]
+    first_use_cpu = cpu_warm / cpu_cold if cpu_cold and cpu_warm else None
+    for label, value in (("by rate", first_use), ("by CPU per handshake (warm/cold)", first_use_cpu)):
+        verdict = "-" if value is None else "met" if value >= FIRST_USE_TARGET else "MISSED"
+        shown = f"{value:.3f}" if value is not None else "-"
+        print(f"  first use vs warm, {label}: {shown} (target >= {FIRST_USE_TARGET:g}: {verdict})")
     print(
         f"  ratio 10k cold/1 cert: {cold_ratio:.3f}" if cold_ratio is not None else "  ratio 10k cold/1 cert: -",
         f"\n  gateway RSS with {big:,} certificates: {rss_start:.0f} MiB started, {rss_loaded:.0f} MiB after a reload, {rss_cold:.0f} MiB after "
@@ -392,6 +429,11 @@ def certs(stack: Stack, opts: Options) -> dict[str, Any]:
         "start_seconds": {"1": one_ready, str(big): many_ready},
         "idle_cpu_share": {"1": idle[one.name], str(big): idle[many.name]},
         "rotation_seconds_10k": rotation,
+        "rotation_target_seconds": ROTATION_TARGET,
+        "warm_seconds_10k": warm_seconds,
+        "first_use_vs_warm_rate": first_use,
+        "first_use_vs_warm_cpu": first_use_cpu,
+        "first_use_target": FIRST_USE_TARGET,
         "cold_handshakes": cold_limit,
         "results": rows,
         "ratio_10k_warm_1": ratio,

@@ -28,6 +28,7 @@ from .redis_server import RedisServer
 STATE = re.compile(r'"(?P<id>[^"]+)";r=(?P<r>\d+);t=(?P<t>\d+)')
 POLICY = re.compile(r'"(?P<id>[^"]+)";q=(?P<q>\d+);w=(?P<w>\d+)')
 RATELIMIT_HEADERS = {"ratelimit", "ratelimit-policy", "retry-after"}
+STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
 
 
 def limit_rule(rule_id: str, expr: str, limit: str, key: str | None = None) -> str:
@@ -290,11 +291,12 @@ def test_only_matching_requests_count_and_carry_headers(limited: Gateway) -> Non
 # --- 5. one budget across gateways and workers (Redis) -------------------------------------------------------------
 
 
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_two_gateways_sharing_redis_enforce_one_budget(
-    gateway_factory: GatewayFactory, origin_a: DemoOrigin, redis: RedisServer
+    gateway_factory: GatewayFactory, origin_a: DemoOrigin, redis: RedisServer, strategy: str
 ) -> None:
     options = {
-        "tables": {"ratelimit": {"storage": redis.url}},
+        "tables": {"ratelimit": {"storage": redis.url, "strategy": strategy}},
         "rules": {"50-limits.toml": limit_rule("shared", path_is("/shared"), "5/minute")},
     }
     a = gateway_factory.start(sites(origin_a), **options)
@@ -504,7 +506,7 @@ def test_frozen_redis_does_not_hang_requests(
 
 
 @pytest.mark.parametrize("storage", ["memory", "redis"])
-@pytest.mark.parametrize("strategy", ["fixed-window", "moving-window", "sliding-window-counter"])
+@pytest.mark.parametrize("strategy", STRATEGIES)
 def test_each_strategy_enforces_a_limit(
     gateway_factory: GatewayFactory, origin_a: DemoOrigin, redis: RedisServer, strategy: str, storage: str
 ) -> None:

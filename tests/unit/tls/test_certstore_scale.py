@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from edge.tls.certstore import load_store
 from edge.tls.contexts import ContextCache, TlsSettings
 
-from .certfactory import DAY, NOW, key_bytes, make_ca, shared_key, write
+from .certfactory import DAY, NOW, key_bytes, make_ca, make_leaf, new_key, shared_key, write
 
 COUNT = 1000
 
@@ -56,3 +57,37 @@ def test_thousand_certificates(tmp_path: Path) -> None:
     assert time.perf_counter() - started < 1.0
     cache = ContextCache(store, TlsSettings())
     assert cache.for_name("host7.example.test", None) is cache.for_name("y.s7.example.test", None)
+
+
+def test_a_reload_reads_only_files_whose_stat_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unchanged files are not read again (their stat says so); a rewrite that keeps size and mtime is still
+    seen (its ctime moved), and so is a renewal in place."""
+    ca = make_ca()
+    for number in range(5):
+        leaf = make_leaf(ca, [f"r{number}.example.test"], key=new_key("p256"))
+        write(tmp_path / f"r{number}.pem", leaf.pem, key_bytes(leaf.key))
+    load_store(tmp_path)
+    reads: list[str] = []
+    original = Path.read_bytes
+
+    def counting(path: Path) -> bytes:
+        reads.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(Path, "read_bytes", counting)
+    assert len(load_store(tmp_path).entries) == 5
+    assert reads == [], "unchanged files were read again"
+
+    target = tmp_path / "r3.pem"
+    renewed = make_leaf(ca, ["r3.example.test"], key=new_key("p256"))
+    data = renewed.pem + key_bytes(renewed.key)
+    before = target.stat()
+    if len(data) == before.st_size:  # same size: keep the mtime too, only the ctime tells
+        target.write_bytes(data)
+        os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    else:
+        target.write_bytes(data)
+    store = load_store(tmp_path)
+    assert reads == ["r3.pem"]
+    (entry,) = store.choose("r3.example.test")
+    assert entry.serial == renewed.cert.serial_number

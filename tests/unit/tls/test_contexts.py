@@ -200,3 +200,32 @@ def test_ed25519_certificate_serves_tls13(tmp_path: Path) -> None:
     client, _ = handshake(server, client_context(ROOT.pem), "ed.example.test")
     assert _peer(client) == leaf.cert
     assert client.getpeercert(binary_form=True) == leaf.cert.public_bytes(serialization.Encoding.DER)
+
+
+def test_warm_builds_every_choice_once_and_a_reload_only_the_changed(tmp_path: Path) -> None:
+    leaves = [make_leaf(ROOT, [f"h{n}.example.test"], key=new_key("p256")) for n in range(3)]
+    wild = make_leaf(ROOT, ["*.wild.test"], key=new_key("p256"))
+    for n, leaf in enumerate([*leaves, wild]):
+        write(tmp_path / f"{n}.pem", leaf.pem, key_bytes(leaf.key))
+    cache = ContextCache(load_store(tmp_path), TlsSettings())
+    assert cache.warm() == 4
+    assert len(cache) == 4
+    first = cache.for_name("h1.example.test", None)
+    assert cache.for_name("x.wild.test", None) is not None
+    assert len(cache) == 4, "a handshake after warm() builds nothing"
+    assert cache.warm() == 0
+    renewed = make_leaf(ROOT, ["h2.example.test"], key=new_key("p256"))
+    write(tmp_path / "2.pem", renewed.pem, key_bytes(renewed.key))
+    after = ContextCache(load_store(tmp_path), TlsSettings(), previous=cache)
+    assert after.warm() == 1, "only the renewed name's context is new"
+    assert after.for_name("h1.example.test", None) is first
+    client, _ = handshake(after.for_name("h2.example.test", None), client_context(ROOT.pem), "h2.example.test")
+    assert _peer(client) == renewed.cert
+
+
+def test_a_retired_cache_stops_warming(dual: tuple[CertStore, Issued, Issued]) -> None:
+    store, _, _ = dual
+    cache = ContextCache(store, TlsSettings())
+    cache.retire()
+    assert cache.warm() == 0
+    assert cache.for_name("a.example.test", None) is not None, "a retired cache still serves (built on use)"

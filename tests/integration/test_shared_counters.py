@@ -1,0 +1,138 @@
+"""edge.shared_counters through edge.ratelimit.Limiter against a real redis-server (no gateway): the one-script
+check gives the same answers as the memory counters, stays exact when two limiters (two gateways) hit one
+key at once, frees capacity when the window passes, and keeps `limits`' own key layout (a gateway still
+counting through `limits` shares the budget).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import limits
+import pytest
+from limits.aio.strategies import STRATEGIES as LIMITS_STRATEGIES
+from limits.storage import storage_from_string
+
+from edge.config import RateLimitConfig
+from edge.ratelimit import Limiter
+
+from .conftest_redis import module_redis_fixture, redis_fixture  # noqa: F401 - fixtures used by name
+from .redis_server import RedisServer
+
+STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
+
+Rule = tuple[str, str]  # (rule id, limit)
+# Each case: the rules every request matches, in order, and how many requests.
+CASES: dict[str, tuple[list[Rule], int]] = {
+    "one window": ([("r", "3/minute")], 5),
+    "short window first": ([("r", "2/second;5/minute")], 4),
+    "long window exhausted": ([("r", "5/second;2/minute")], 4),
+    "two rules, the second tighter": ([("a", "3/minute"), ("b", "1/minute")], 5),
+    "two rules, the first tighter": ([("b", "1/minute"), ("a", "3/minute")], 4),
+}
+
+
+async def answers(limiter: Limiter, rules: list[Rule], requests: int) -> list[list[tuple[str, bool, int]]]:
+    """Per request: (rule, allowed, remaining) of each outcome, up to the first refusal."""
+    parsed = [(rule_id, tuple(limits.parse_many(limit)), "key") for rule_id, limit in rules]
+    out = []
+    for _ in range(requests):
+        outcomes = await limiter.check_all(parsed)
+        assert all(o is not None for o in outcomes)
+        out.append([(o.rule_id, o.allowed, o.remaining) for o in outcomes if o is not None])
+    return out
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize("case", list(CASES))
+def test_redis_answers_as_memory_does(redis: RedisServer, strategy: str, case: str) -> None:
+    rules, requests = CASES[case]
+
+    async def go() -> tuple[list[list[tuple[str, bool, int]]], list[list[tuple[str, bool, int]]]]:
+        memory = await answers(Limiter(RateLimitConfig(storage="memory://", strategy=strategy)), rules, requests)
+        limiter = Limiter(RateLimitConfig(storage=redis.url, strategy=strategy))
+        assert limiter.shared is not None, "a single Redis is checked with the one script"
+        try:
+            return memory, await answers(limiter, rules, requests)
+        finally:
+            await limiter.close()
+
+    memory, shared = asyncio.run(go())
+    assert shared == memory
+
+
+def test_later_rules_are_not_counted_after_a_refusal(redis: RedisServer) -> None:
+    async def go() -> list[int]:
+        limiter = Limiter(RateLimitConfig(storage=redis.url))
+        tight, loose = (("tight", limits.parse_many("1/minute"), "k"), ("loose", limits.parse_many("5/minute"), "k"))
+        await limiter.check_all([tight, loose])  # both counted
+        for _ in range(3):
+            assert [o.allowed for o in await limiter.check_all([tight, loose]) if o] == [False]
+        outcome = await limiter.check("loose", loose[1], "k")
+        await limiter.close()
+        return [outcome.remaining] if outcome else []
+
+    assert asyncio.run(go()) == [3], "the refused requests used up the loose rule's budget"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_two_limiters_on_one_key_at_once_stay_exact(redis: RedisServer, strategy: str) -> None:
+    """Two gateways (two limiters, two connections), 300 checks in flight against a limit of 100."""
+
+    async def go() -> list[tuple[bool, int]]:
+        config = RateLimitConfig(storage=redis.url, strategy=strategy)
+        a, b = Limiter(config), Limiter(config)
+        items = tuple(limits.parse_many("100/minute"))
+        outcomes = await asyncio.gather(*(limiter.check("r", items, "k") for _ in range(150) for limiter in (a, b)))
+        await asyncio.gather(a.close(), b.close())
+        return [(o.allowed, o.remaining) for o in outcomes if o is not None]
+
+    results = asyncio.run(go())
+    assert len(results) == 300
+    allowed = sorted(remaining for ok, remaining in results if ok)
+    assert allowed == list(range(100)), "each allowed check saw its own count: no lost or double update"
+    assert [remaining for ok, remaining in results if not ok] == [0] * 200
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_capacity_comes_back_after_the_window(redis: RedisServer, strategy: str) -> None:
+    async def go() -> tuple[list[bool], list[bool], int]:
+        limiter = Limiter(RateLimitConfig(storage=redis.url, strategy=strategy))
+        items = tuple(limits.parse_many("2/second"))
+        first = [await limiter.check("r", items, "k") for _ in range(3)]
+        refused = first[-1]
+        assert refused is not None
+        await asyncio.sleep(2.1)  # a sliding-window counter weighs the previous window too: wait two
+        second = [await limiter.check("r", items, "k") for _ in range(1)]
+        await limiter.close()
+        return [bool(o and o.allowed) for o in first], [bool(o and o.allowed) for o in second], refused.reset
+
+    first, second, reset = asyncio.run(go())
+    assert first == [True, True, False]
+    assert second == [True]
+    assert 0 <= reset <= 1, reset
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_limits_own_strategies_read_the_same_counters(redis: RedisServer, strategy: str) -> None:
+    """Keys and values are `limits`' own: what edge counted, `limits` sees, and the other way round."""
+
+    async def go() -> tuple[int, Sequence[bool]]:
+        item = limits.parse("10/minute")
+        limiter = Limiter(RateLimitConfig(storage=redis.url, strategy=strategy))
+        for _ in range(3):
+            await limiter.check("r", (item,), "k")
+        storage = storage_from_string("async+" + redis.url, implementation="redispy")
+        other = LIMITS_STRATEGIES[strategy](storage)
+        seen = (await other.get_window_stats(item, "r", "k")).remaining
+        for _ in range(2):
+            await other.hit(item, "r", "k")
+        outcome = await limiter.check("r", (item,), "k")
+        await limiter.close()
+        await storage.bridge.get_connection().aclose()
+        return seen, [outcome is not None and outcome.remaining == 4]
+
+    seen, after = asyncio.run(go())
+    assert seen == 7
+    assert after == [True], "edge did not count limits' two hits"
