@@ -507,7 +507,22 @@ def send(
             conn.send(b"%x\r\n%b\r\n" % (len(piece), piece) if chunked else piece)
         if chunked:
             conn.send(b"0\r\n\r\n")
-    return read_response(conn)
+    response = read_response(conn)
+    if isinstance(conn, EdgeConnection):
+        assert_no_origin_address(response)
+    return response
+
+
+ORIGIN_PORTS: set[int] = set()  # every origin the suite started: no gateway response may name one
+
+
+def assert_no_origin_address(response: Response) -> None:
+    """The suite-wide scan of hidden origins: no response through a gateway names an origin's address and port
+    (headers or body), whatever the test checks besides."""
+    text = response.text()
+    for port in ORIGIN_PORTS:
+        for host in ("127.0.0.1", "localhost", "[::1]"):
+            assert f"{host}:{port}" not in text, f"a gateway response names the origin {host}:{port}:\n{text[:500]}"
 
 
 class GatewayFactory:
@@ -620,6 +635,7 @@ class DemoOrigin:
     def __init__(self, name: str, folder: Path) -> None:
         self.name = name
         self.port = free_port()
+        ORIGIN_PORTS.add(self.port)
         self.url = f"http://{LOOPBACK}:{self.port}"
         self._queries = 0
         self._log = open(folder / f"origin-{name}-{self.port}.log", "wb")  # noqa: SIM115 - closed in stop()
@@ -712,6 +728,7 @@ class ThreadedOrigin:
         self._stop = asyncio.Event()
         server = await asyncio.start_server(self._client, LOOPBACK, self.port, ssl=self.ssl_context)
         self.port = server.sockets[0].getsockname()[1]
+        ORIGIN_PORTS.add(self.port)
         self._ready.set()
         async with server:
             await self._stop.wait()
