@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
 
+from edge.waf.prose import markdown_code, strip_markdown_code
+
 MAX_DECODE_ROUNDS = 8
 _PERCENT_U = re.compile(r"%u([0-9A-Fa-f]{4})")
 _OVERLONG2 = re.compile(rb"[\xc0\xc1][\x80-\xbf]")
@@ -153,4 +155,6 @@ TRANSFORMS: dict[str, Callable[[str], str]] = {
     "remove_whitespace": remove_whitespace,
     "remove_comments": remove_comments,
     "remove_nulls": remove_nulls,
+    "strip_markdown_code": strip_markdown_code,
+    "markdown_code": markdown_code,
 }
