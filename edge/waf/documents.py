@@ -3,7 +3,8 @@
 - JSON: scalar leaves, named by their dotted path (`user.address.city`; array items share their parent's
   name). A string leaf that is itself a JSON object or array (a Ghost `lexical` document, a Slack `payload`)
   is parsed and flattened under its name, up to MAX_NESTING levels: the quotes and braces of the inner
-  document are syntax, not text a person typed, and a value that only looks like JSON stays as it is.
+  document are syntax, not text a person typed, and a value that only looks like JSON stays as it is. A form
+  field holding JSON, or a whole urlencoded form (`post_data=a%3D1%26b%3D2`), is flattened the same way.
 - JSON lines (`application/x-ndjson`, `application/jsonl`, Sentry envelopes): every line that is JSON, as above;
   a line that is not (an envelope's attachment) is one value named "".
 - XML: the text of every element, named by its path (`methodCall.params.param.value.string`), and every
@@ -18,6 +19,8 @@ from the JSON decoder, which `forms.parse_body` handles).
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 from xml.parsers import expat
 
@@ -28,6 +31,7 @@ Pairs = list[tuple[str, str]]
 MAX_PAIRS = 10000
 MAX_NESTING = 3
 MAX_NESTED_SIZE = 256 * 1024
+_FORM = re.compile(r"[\w\[\].%-]+=[^&=]*(?:&[\w\[\].%-]+=[^&=]*)+\Z")
 
 
 def json_pairs(text: str) -> Pairs:
@@ -93,13 +97,19 @@ def nested_json(value: str, nesting: int) -> Any:
     return inner if isinstance(inner, dict | list) else None
 
 
-def expand_nested(pairs: Pairs) -> Pairs:
-    """Form fields whose value is a JSON object or array, flattened under the field's name (see `flatten`)."""
-    if not any(value[:1] in ("{", "[") or value.lstrip()[:1] in ("{", "[") for _, value in pairs):
+def expand_nested(pairs: Pairs, parse_query: Callable[[str], Pairs]) -> Pairs:
+    """Form fields whose value is a JSON object or array, or itself a urlencoded form (WooCommerce's `post_data`,
+    `a=1&b=2`), flattened under the field's name (`post_data.b`); other fields as they are."""
+    if not any(value.lstrip()[:1] in ("{", "[") or _FORM.match(value) for _, value in pairs):
         return pairs
     out: Pairs = []
     for name, value in pairs:
-        flatten(value, name, out, 0)
+        if len(out) >= MAX_PAIRS:
+            break
+        if _FORM.match(value) and len(value) <= MAX_NESTED_SIZE:
+            out.extend((f"{name}.{key}", item) for key, item in parse_query(value))
+        else:
+            flatten(value, name, out, 0)
     return out
 
 

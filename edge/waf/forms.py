@@ -179,15 +179,15 @@ Decoded = tuple[Pairs, list[FilePart]]
 
 
 def _urlencoded(content_type: str, body: bytes) -> Decoded:
-    return documents.expand_nested(parse_query(_text(body))), []
+    return documents.expand_nested(parse_query(_text(body)), parse_query), []
 
 
 def _multipart(content_type: str, body: bytes) -> Decoded:
     try:
         pairs, files = split_multipart(body, content_type_param(content_type, "boundary"))
     except Incomplete as exc:
-        raise Incomplete(str(exc), documents.expand_nested(exc.pairs), exc.files) from None
-    return documents.expand_nested(pairs), files
+        raise Incomplete(str(exc), documents.expand_nested(exc.pairs, parse_query), exc.files) from None
+    return documents.expand_nested(pairs, parse_query), files
 
 
 def _json(content_type: str, body: bytes) -> Decoded:
