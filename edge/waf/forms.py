@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from edge.waf import documents
 from edge.waf.errors import Incomplete, Unparsable
-from edge.waf.multipart import FilePart, excerpt, header_param, split_multipart
+from edge.waf.multipart import FilePart, excerpt, header_param, split_mime, split_multipart
 from edge.waf.transforms import url_decode_once
 
 Pairs = list[tuple[str, str]]
@@ -190,6 +190,10 @@ def _multipart(content_type: str, body: bytes) -> Decoded:
     return documents.expand_nested(pairs, parse_query), files
 
 
+def _mime(content_type: str, body: bytes) -> Decoded:
+    return split_mime(body, content_type_param(content_type, "boundary"), parse_query), []
+
+
 def _json(content_type: str, body: bytes) -> Decoded:
     return documents.json_pairs(_text(body)), []
 
@@ -206,6 +210,8 @@ STRICT = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", 
 BODY_DECODERS: dict[str, Callable[[str, bytes], Decoded]] = {
     "application/x-www-form-urlencoded": _urlencoded,
     "multipart/form-data": _multipart,
+    "multipart/mixed": _mime,
+    "multipart/related": _mime,
     "application/json": _json,
     "application/x-ndjson": _json_lines,
     "application/jsonl": _json_lines,

@@ -1,4 +1,5 @@
-"""multipart/form-data (RFC 7578) -> form fields and file parts; header parameters (`; name="value"`).
+"""multipart/form-data (RFC 7578) -> form fields and file parts; multipart/mixed (batches) -> values; header
+parameters (`; name="value"`).
 
 A part with a `filename` (or `filename*`) parameter is a file: it is not a form value (its bytes are an image,
 a document, an archive, not text a person typed), so the generic injection rules never read it. What rules
@@ -12,9 +13,11 @@ Raises only `Unparsable` and `Incomplete` (see `forms.parse_body`), never anythi
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from edge.waf.documents import json_pairs
 from edge.waf.errors import Incomplete, Unparsable
 
 Pairs = list[tuple[str, str]]
@@ -113,3 +116,71 @@ def part_header(head: str, wanted: str, *, whole: bool = False) -> str | None:
                 return value
             return ";" + value.split(";", 1)[1] if ";" in value else ""
     return None
+
+
+def split_mime(body: bytes, boundary: str | None, parse_query: Callable[[str], Pairs], depth: int = 0) -> Pairs:
+    """The values of a multipart/mixed or multipart/related body (an OData or Microsoft Graph `$batch`, a
+    MIME message): each part by its Content-Type. An `application/http` part is a request the origin will run:
+    its target's query arguments, its headers and its body become values; a nested multipart part (an OData
+    changeset) is split in turn (MAX_MIME_DEPTH levels); JSON parts are read by `json_pairs`; other parts are
+    one value each. The parts' own MIME headers are structure, not values. `Unparsable` when the body is not
+    multipart with this boundary."""
+    if not boundary:
+        raise Unparsable("multipart body without a boundary parameter")
+    chunks = body.split(b"--" + boundary.encode("latin-1", "replace"))
+    if len(chunks) < 2 or chunks[0].strip(b"\r\n"):
+        raise Unparsable("multipart body does not start with its Content-Type's boundary")
+    pairs: Pairs = []
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--") or len(pairs) >= MAX_PARTS:
+            break
+        head, sep, content = chunk.lstrip(b"\r\n").partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, content = chunk.lstrip(b"\n").partition(b"\n\n")
+        kind = (part_header(head.decode("utf-8", "replace"), "content-type", whole=True) or "").strip()
+        pairs.extend(_mime_part(kind, content.rstrip(b"\r\n"), parse_query, depth))
+    return pairs
+
+
+MAX_MIME_DEPTH = 2
+
+
+def _mime_part(kind: str, content: bytes, parse_query: Callable[[str], Pairs], depth: int) -> Pairs:
+    mime = kind.split(";", 1)[0].strip().lower()
+    if mime.startswith("multipart/") and depth < MAX_MIME_DEPTH:
+        try:
+            return split_mime(content, header_param(kind, "boundary"), parse_query, depth + 1)
+        except Unparsable:
+            pass
+    if mime == "application/http":
+        return _embedded_request(content, parse_query)
+    if mime.endswith(("/json", "+json")):
+        try:
+            return json_pairs(content.decode("utf-8", "replace"))
+        except (ValueError, RecursionError):
+            pass
+    text = content.decode("utf-8", "replace")
+    return [("", text)] if text.strip() else []
+
+
+def _embedded_request(content: bytes, parse_query: Callable[[str], Pairs]) -> Pairs:
+    """`GET Customers('ALFKI')?$select=x HTTP/1.1`, headers, a blank line and a body -> values."""
+    text = content.decode("utf-8", "replace").replace("\r\n", "\n")
+    head, _, body = text.partition("\n\n")
+    line, _, headers = head.strip("\n").partition("\n")
+    pairs: Pairs = []
+    parts = line.split(" ")
+    target = parts[1] if len(parts) >= 3 and parts[-1].upper().startswith("HTTP/") else line
+    path, _, query = target.partition("?")
+    pairs.append(("", unquote(path, errors="replace")))
+    pairs.extend(parse_query(query) if query else [])
+    for header in headers.split("\n"):
+        name, colon, value = header.partition(":")
+        if colon:
+            pairs.append((name.strip().lower(), value.strip()))
+    if body.strip():
+        try:
+            pairs.extend(json_pairs(body))
+        except (ValueError, RecursionError):
+            pairs.append(("", body))
+    return pairs

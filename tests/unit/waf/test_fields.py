@@ -104,6 +104,15 @@ def test_head_fields(ev: Ev, expr: str) -> None:
          ' and http.request.body.files.contents[0] contains "`id`" and http.request.body.text eq ""'
          ' and len(http.request.body.form) eq 0'),
         ("text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", 'http.request.body.text contains "BEGIN"'),
+        ("multipart/mixed; boundary=batch_1",
+         "--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+         "GET Customers('ALFKI')?$select=Name%2CCity HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n"
+         "--batch_1\r\nContent-Type: multipart/mixed; boundary=changeset_2\r\n\r\n--changeset_2\r\n"
+         "Content-Type: application/http\r\n\r\nPOST Customers HTTP/1.1\r\nContent-Type: application/json\r\n\r\n"
+         '{"Name": "<b>x</b>"}\r\n--changeset_2--\r\n--batch_1--\r\n',
+         'http.request.body.form["$select"][0] eq "Name,City" and http.request.body.form["accept"][0] eq "application/json"'
+         ' and http.request.body.form["Name"][0] eq "<b>x</b>" and any(http.request.body.form.values[*] eq "Customers(\'ALFKI\')")'
+         ' and not any(http.request.body.form.values[*] contains "Content-Transfer-Encoding") and http.request.body.text eq ""'),
         ("multipart/form-data", "--x\r\n", "len(http.request.body.form) eq 0"),
         ("multipart/form-data; boundary=\"q q\"", '--q q\nContent-Disposition: form-data; name=a\n\nv\n--q q--',
          'http.request.body.form["a"][0] eq "v"'),
