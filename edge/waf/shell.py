@@ -7,7 +7,8 @@ the command rules can match it:
 
 - `shell_unquote`: ANSI-C quoting (`$'...'` with `\\xHH`, `\\NNN`, `\\uHHHH` escapes) decoded, `$IFS` and
   `${IFS}` as a space, empty expansions (`$@`, `$*`, `${}`) and variables inside a word (`c${u}at`, `w$u'h'o`)
-  removed, quotes removed, backslash escapes undone. It returns "" when the value holds none of these, so a
+  removed, quoted fragments glued to a word unquoted (`w'h'o"am"i`, `ti''me`; an apostrophe in `I'd` is not a
+  quote pair), backslash escapes undone. It returns "" when the value holds none of these, so a
   rule that reads it judges only what the plain rules could not see.
 - `glob_paths`: every word with `/` and a glob (`?`, `*`, `[...]`) replaced by the first well-known path it
   matches (`/bin/cat`, `/etc/passwd`, `/proc/self/environ`, ...; a glob never matches `/`, as in a shell);
@@ -28,6 +29,7 @@ _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "
 _IFS = re.compile(r"\$\{?ifs(?:[%#][^}\s]*)?\}?", re.I)
 _EMPTY = re.compile(r"\$[@*]|\$\{\}|(?<=[A-Za-z0-9_/.-])\$\{?[A-Za-z_][A-Za-z0-9_]{0,15}\}?(?=['\"A-Za-z0-9_./-])")
 _BACKSLASH = re.compile(r"\\(.)", re.S)
+_QUOTED = re.compile(r"(?<=[A-Za-z0-9_/.$-])(['\"])([^'\"\s]*)\1|(['\"])([^'\"\s]*)\3(?=[A-Za-z0-9_/.$-])")
 _SHELL_CHARS = re.compile(r"[$'\"\\]")
 _GLOB_WORD = re.compile(r"[^\s;|&<>()`'\"]*/[^\s;|&<>()`'\"]*")
 _CMD_SPACE = re.compile(r"\s+(?=[/(])")
@@ -136,7 +138,7 @@ def shell_unquote(s: str) -> str:
         return ""
     out = _ANSI_C.sub(lambda m: _ESCAPE.sub(_unescape, m.group(1)), s) if "$'" in s else s
     out = _EMPTY.sub("", _IFS.sub(" ", out))
-    out = _BACKSLASH.sub(r"\1", out.replace("'", "").replace('"', ""))
+    out = _BACKSLASH.sub(r"\1", _QUOTED.sub(lambda m: m.group(2) if m.group(1) else m.group(4), out))
     return "" if out == s else out
 
 
