@@ -4,7 +4,8 @@
   name). A string leaf that is itself a JSON object or array (a Ghost `lexical` document, a Slack `payload`)
   is parsed and flattened under its name, up to MAX_NESTING levels: the quotes and braces of the inner
   document are syntax, not text a person typed, and a value that only looks like JSON stays as it is. A form
-  field holding JSON, or a whole urlencoded form (`post_data=a%3D1%26b%3D2`), is flattened the same way.
+  field holding JSON, or a whole urlencoded form (`post_data=a%3D1%26b%3D2`), is flattened the same way. The
+  text of a rich-text code block (`{"type": "codeblock", "code": "..."}`) is code, kept apart (`split_code`).
 - JSON lines (`application/x-ndjson`, `application/jsonl`, Sentry envelopes): every line that is JSON, as above;
   a line that is not (an envelope's attachment) is one value named "".
 - XML: the text of every element, named by its path (`methodCall.params.param.value.string`), and every
@@ -59,28 +60,51 @@ def json_lines_pairs(text: str) -> Pairs:
     return pairs
 
 
-def flatten(value: object, path: str, out: Pairs, nesting: int) -> None:
-    """Append the scalar leaves of `value` to `out` (see the module docstring)."""
+def flatten(value: object, path: str, out: Pairs, nesting: int, code: bool = False) -> None:
+    """Append the scalar leaves of `value` to `out` (see the module docstring); the string leaves of a code node
+    (`is_code_node`) and below are named with CODE_MARK first, for `split_code`."""
     if len(out) >= MAX_PAIRS:
         return
     if isinstance(value, dict):
+        code = code or is_code_node(value)
         for key, item in value.items():
-            flatten(item, f"{path}.{key}" if path else str(key), out, nesting)
+            flatten(item, f"{path}.{key}" if path else str(key), out, nesting, code)
     elif isinstance(value, list):
         # Array items share their parent's name (`tags` for every tag, as a form repeats a field): an index in
         # the name carries no signal, and distinct names would defeat the per-value caches of the WAF.
         for item in value:
-            flatten(item, path, out, nesting)
+            flatten(item, path, out, nesting, code)
     elif isinstance(value, str):
         inner = nested_json(value, nesting)
         if inner is None:
-            out.append((path, value))
+            out.append((CODE_MARK + path if code else path, value))
         else:
-            flatten(inner, path, out, nesting + 1)
+            flatten(inner, path, out, nesting + 1, code)
     elif isinstance(value, bool) or value is None:
         out.append((path, json.dumps(value)))
     else:
         out.append((path, str(value)))
+
+
+CODE_MARK = "\x00code:"
+CODE_TYPES = frozenset({"code", "codeblock", "code_block", "code-block", "codeBlock"})
+
+
+def is_code_node(node: dict[Any, Any]) -> bool:
+    """A rich-text document's code block: an object whose `type` (or `_type`, Sanity's Portable Text) is `code`
+    or `codeblock` in any spelling, as Lexical (Ghost), ProseMirror/Tiptap, Slate, Editor.js, Notion and Sanity
+    write them. Its text is code a reader sees, not input the application runs."""
+    kind = node.get("type", node.get("_type"))
+    return isinstance(kind, str) and (kind in CODE_TYPES or kind.lower() in CODE_TYPES)
+
+
+def split_code(pairs: Pairs) -> tuple[Pairs, Pairs]:
+    """(fields, code): the pairs `flatten` marked as code blocks apart from the others, names unmarked."""
+    if not any(name.startswith(CODE_MARK) for name, _ in pairs):
+        return pairs, []
+    fields = [(n, v) for n, v in pairs if not n.startswith(CODE_MARK)]
+    code = [(n[len(CODE_MARK) :], v) for n, v in pairs if n.startswith(CODE_MARK)]
+    return fields, code
 
 
 def nested_json(value: str, nesting: int) -> Any:

@@ -178,6 +178,11 @@ def _body_invalid(ctx: Ctx) -> bool:
     return body.invalid
 
 
+def _body_code(ctx: Ctx) -> tuple[str, ...]:
+    body: forms.Body = _body(ctx)
+    return tuple([value for _, value in body.code])
+
+
 def _body_text(ctx: Ctx) -> str:
     body: forms.Body = _body(ctx)
     return body.text
@@ -250,6 +255,7 @@ _SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
     ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form), _BODY),
     ("http.request.body.invalid", BOOL, "body", _body_invalid, _BODY),
     ("http.request.body.text", STR, "body", _body_text, _BODY),
+    ("http.request.body.code", STR_ARRAY, "body", _body_code, _BODY),
     ("http.request.body.files.names", STR_ARRAY, "body", _files(lambda f: f.name), _BODY),
     ("http.request.body.files.filenames", STR_ARRAY, "body", _files(lambda f: f.filename), _BODY),
     ("http.request.body.files.content_types", STR_ARRAY, "body", _files(lambda f: f.content_type), _BODY),

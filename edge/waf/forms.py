@@ -96,6 +96,7 @@ class Body:
     files: tuple[FilePart, ...] = ()
     text: str = ""
     invalid: bool = False
+    code: tuple[tuple[str, str], ...] = ()
 
 
 EMPTY = Body([])
@@ -166,9 +167,10 @@ def parse_body(
         return Body(exc.pairs, tuple(exc.files), "" if truncated else _text(body), not truncated)
     except (Unparsable, ValueError, RecursionError, TypeError):
         return Body([], text=_text(body), invalid=strict and not truncated)
-    if len(pairs) + len(files) >= MAX_PAIRS:
-        return Body(pairs, tuple(files), _text(body), invalid=True)
-    return Body(pairs, tuple(files))
+    pairs, code = documents.split_code(pairs)
+    if len(pairs) + len(files) + len(code) >= MAX_PAIRS:
+        return Body(pairs, tuple(files), _text(body), invalid=True, code=tuple(code))
+    return Body(pairs, tuple(files), code=tuple(code))
 
 
 def _text(body: bytes) -> str:

@@ -104,6 +104,12 @@ def test_head_fields(ev: Ev, expr: str) -> None:
          ' and http.request.body.files.contents[0] contains "`id`" and http.request.body.text eq ""'
          ' and len(http.request.body.form) eq 0'),
         ("text/calendar", "BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", 'http.request.body.text contains "BEGIN"'),
+        ("application/json",
+         '{"doc": {"type": "root", "children": [{"type": "paragraph", "text": "See:"},'
+         ' {"type": "codeBlock", "attrs": {"language": "js"}, "content": [{"type": "text", "text": "alert(1)"}]},'
+         ' {"_type": "code", "code": "rm -rf /"}]}}',
+         'http.request.body.form["doc.children.text"][0] eq "See:" and len(http.request.body.form.values) eq 3'
+         ' and any(http.request.body.code[*] eq "alert(1)") and any(http.request.body.code[*] eq "rm -rf /")'),
         ("multipart/mixed; boundary=batch_1",
          "--batch_1\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
          "GET Customers('ALFKI')?$select=Name%2CCity HTTP/1.1\r\nAccept: application/json\r\n\r\n\r\n"
