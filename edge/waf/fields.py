@@ -178,6 +178,15 @@ def _body_invalid(ctx: Ctx) -> bool:
     return body.invalid
 
 
+def _body_xml(ctx: Ctx) -> str:
+    """The body as text when its media type is XML (application/xml, text/xml, any +xml), else "": the XML rules
+    (external entities, XInclude, script elements) read the document whole without paying for other bodies."""
+    mime = _body_mime(ctx.view)
+    if mime in ("application/xml", "text/xml") or mime.endswith("+xml"):
+        return _body_raw(ctx)
+    return ""
+
+
 def _body_code(ctx: Ctx) -> tuple[str, ...]:
     body: forms.Body = _body(ctx)
     return tuple([value for _, value in body.code])
@@ -256,6 +265,7 @@ _SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
     ("http.request.body.invalid", BOOL, "body", _body_invalid, _BODY),
     ("http.request.body.text", STR, "body", _body_text, _BODY),
     ("http.request.body.code", STR_ARRAY, "body", _body_code, _BODY),
+    ("http.request.body.xml", STR, "body", _body_xml, ("headers", "body")),
     ("http.request.body.files.names", STR_ARRAY, "body", _files(lambda f: f.name), _BODY),
     ("http.request.body.files.filenames", STR_ARRAY, "body", _files(lambda f: f.filename), _BODY),
     ("http.request.body.files.content_types", STR_ARRAY, "body", _files(lambda f: f.content_type), _BODY),
