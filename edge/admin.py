@@ -110,6 +110,21 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             }
         )
 
+    async def waf_recent(request: Request) -> Response:
+        """A request a WAF rule matched, from this worker's ring of recent ones (edge/waf_audit.py): its audit
+        record and the request itself, for `edge rules explain --id`; 404 when it is not (or no longer) there."""
+        request_id = request.path_params["request_id"]
+        entry = runtime.audit.recent(request_id)
+        if entry is None:
+            return JSONResponse(
+                {
+                    "error": f"request {request_id} is not among the last {len(runtime.audit.ring)} requests a WAF "
+                    "rule matched in this process (worker 0); triage it from its audit-log line"
+                },
+                status_code=404,
+            )
+        return JSONResponse(entry)
+
     async def metrics(request: Request) -> Response:
         return PlainTextResponse(runtime.metrics.render(), media_type="text/plain; version=0.0.4")
 
@@ -120,6 +135,7 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             Route("/certs", guarded(certs)),
             Route("/rules", guarded(rules)),
             Route("/metrics", guarded(metrics)),
+            Route("/waf/recent/{request_id}", guarded(waf_recent)),
         ]
     )
     listen = config.server.admin

@@ -58,3 +58,4 @@ class Exchange:
     response_started: bool = False  # the WAF's head phase asked for the body phase
     body_prefix: Any = None  # the part of the body the WAF read (`inspection.BodyPrefix`), forwarded first
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)  # edge's own, for any response
+    waf_trace: Any = None  # (RuleSet, WafState) of the request once the WAF ran, for the audit log (waf_audit.py)

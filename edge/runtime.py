@@ -20,6 +20,7 @@ from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
 from edge.tls.sni import CertStateRef
+from edge.waf_audit import WafAudit
 
 _STATUS_LABELS: dict[int, tuple[tuple[str, str], ...]] = {}
 
@@ -77,6 +78,7 @@ class Runtime:
         self.limiter = Limiter(config.ratelimit)
         self.metrics = Metrics()
         self.log = log or AccessLog()
+        self.audit = WafAudit(config.waf.audit_log)
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
@@ -89,14 +91,18 @@ class Runtime:
         self.state = ConfigState.build(config)
         if config.ratelimit != old.config.ratelimit:
             self.limiter = Limiter(config.ratelimit)
+        self.audit.reopen(config.waf.audit_log)
         old.sites.close()
 
     def record(self, ex: Exchange) -> None:
-        """The end of every request on any listener: its access-log line and its metrics."""
+        """The end of every request on any listener: its access-log line, its metrics and, when a WAF rule
+        matched it, its audit line and its place in the ring of recent matched requests (edge/waf_audit.py)."""
         duration = time.perf_counter() - ex.started
         self.metrics.observe_duration(duration)
         self.metrics.inc("edge_requests_total", _STATUS_LABELS.get(ex.status) or _status_labels(ex.status))
         self.log.write(access_line(ex, duration))
+        if ex.waf_trace is not None:
+            self.audit.observe(ex, self.state.config.waf)
 
     def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
         """Note a reload's outcome; a failure keeps the previous detail so /status still shows what is served."""

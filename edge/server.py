@@ -164,6 +164,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     connections.stop()
     runtime.state.sites.close()
     runtime.log.stop()
+    runtime.audit.close()
     runtime.inspector.shutdown(wait=False, cancel_futures=True)
 
 
