@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from edge.rules import load_rules
-from edge.waf import RequestView, RuleSet, WafState, evaluate
+from edge.waf import RequestView, RuleSet, WafState, build_ruleset, evaluate, run_tests
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 CLASSES = {
@@ -265,3 +265,22 @@ def test_benign_requests_stay_under_the_threshold_at_paranoia_2(
 ) -> None:
     score, matched = verdict(ruleset, line, headers, body, paranoia=2)
     assert score < 5, f"{line}: {matched}"
+
+
+EXCLUSIONS = sorted((RULES / "exclusions").glob("*.toml"))
+
+
+def test_the_loader_does_not_read_the_exclusion_recipes(ruleset: RuleSet) -> None:
+    assert EXCLUSIONS, "rules/exclusions/ holds the recipes"
+    assert not any(rule.id.startswith("exclude-") for rule in ruleset.rules)
+
+
+@pytest.mark.parametrize("recipe", EXCLUSIONS, ids=[p.name for p in EXCLUSIONS])
+def test_each_exclusion_recipe_loads_with_the_managed_rules_and_passes_its_examples(recipe: Path) -> None:
+    """Copied into rules/ (sorting first, as its header says), a recipe must load: its skip targets exist."""
+    files = [(str(recipe.parent.parent / ("05-" + recipe.name)), recipe.read_text())]
+    files += [(str(path), path.read_text()) for path in sorted(RULES.glob("*.toml"))]
+    combined = build_ruleset(files)
+    assert run_tests(combined) == []
+    (rule,) = [r for r in combined.rules if r.file.endswith("05-" + recipe.name)]
+    assert rule.action == "skip" and "exclusion" in rule.tags and rule.description
