@@ -137,6 +137,25 @@ def saml_decode(s: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+_FRAME = re.compile(
+    r"\bat\s+[\w.$<>\[\]-]+\s*\((?:[\w$.-]+\.(?:java|kt|scala|groovy|cs|js|ts|mjs)(?::\d+){0,2}|native method|unknown source"
+    r"|[^()\n]{0,200}\.(?:js|ts|mjs)(?::\d+){1,2})\)"
+    r"|\bat\s+[\w.$<>`]+\([^()\n]{0,200}\)\s+in\s+[^\n]{1,200}:line\s+\d+"
+    r"|\bFile\s+\x22[^\x22\n]{1,300}\x22,\s+line\s+\d+(?:,\s+in\s+\S+)?",
+    re.I,
+)
+
+
+def strip_stack_frames(s: str) -> str:
+    """A crash report without its stack frames (each becomes a space): Java/Kotlin/Android `at pkg.Class.run(Class.java:12)`
+    and `(Native Method)`, .NET `at Ns.Type.Method() in file.cs:line 12`, JavaScript `at fn (app.js:1:2)` and Python
+    `File "x.py", line 3, in f`. The class names in frames are the code that crashed, not a gadget chain; what
+    the report says outside its frames is kept. Unchanged when `s` has no frame."""
+    if "at " not in s and "File " not in s and "AT " not in s:
+        return s
+    return _FRAME.sub(" ", s)
+
+
 def normalize_path(s: str) -> str:
     """Backslashes to `/`, then `//`, `/./` and `/../` resolved (never above the root); a trailing `/` kept."""
     s = s.replace("\\", "/")
@@ -201,6 +220,7 @@ TRANSFORMS: dict[str, Callable[[str], str]] = {
     "strip_markdown_code": strip_markdown_code,
     "markdown_code": markdown_code,
     "nfkc": nfkc,
+    "strip_stack_frames": strip_stack_frames,
     "url_host": url_host,
     "shell_unquote": shell_unquote,
     "glob_paths": glob_paths,
