@@ -21,7 +21,8 @@ The map, in the order a request meets it:
   ratelimit.py    [[ratelimit]] enforcement with `limits`; counters.py local counters for memory://,
                   shared_counters.py one Lua script per request for Redis, pipelined across requests
   waf/            the rule language and engine (its own map in waf/__init__.py); rules.py loads a folder
-                  and runs its tests
+                  and runs its tests; waf_audit.py the audit log and the ring of recent matched requests,
+                  waf_recent.py its client for `edge rules explain --id`
   proxy/          upstream.py (pooled httptools client), balancer.py (weighted round-robin, least-conn,
                   rendezvous ip-hash), health.py (passive and active origin health, pure), forward.py
                   (header rules), signing.py (Edge-Origin-Auth), transfer.py (one exchange, fail-over),

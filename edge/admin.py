@@ -168,6 +168,21 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             return JSONResponse({"error": "purge failed in some workers", "workers": failed}, status_code=503)
         return JSONResponse({"purged": sum(int(reply.get("purged", 0)) for reply in replies)})
 
+    async def waf_recent(request: Request) -> Response:
+        """A request a WAF rule matched, from this worker's ring of recent ones (edge/waf_audit.py): its audit
+        record and the request itself, for `edge rules explain --id`; 404 when it is not (or no longer) there."""
+        request_id = request.path_params["request_id"]
+        entry = runtime.audit.recent(request_id)
+        if entry is None:
+            return JSONResponse(
+                {
+                    "error": f"request {request_id} is not among the last {len(runtime.audit.ring)} requests a WAF "
+                    "rule matched in this process (worker 0); triage it from its audit-log line"
+                },
+                status_code=404,
+            )
+        return JSONResponse(entry)
+
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
@@ -177,6 +192,7 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
             Route("/metrics", guarded(prometheus)),
             Route("/reload", guarded(reload), methods=["POST"]),
             Route("/cache/purge", guarded(cache_purge), methods=["POST"]),
+            Route("/waf/recent/{request_id}", guarded(waf_recent)),
         ]
     )
     listen = config.server.admin

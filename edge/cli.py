@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import ipaddress
 import sys
 from collections.abc import Callable, Sequence
@@ -14,6 +15,7 @@ from edge.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from edge.tls.entries import InventoryRow
+    from edge.waf import RuleSet
 
 
 def _load(path: str) -> Config | None:
@@ -141,6 +143,11 @@ def cmd_rules(args: argparse.Namespace) -> int:
         return 1 if failures else 0
     waf = config.waf
     mode: Literal["block", "detect"] = "detect" if waf.mode == "detect" else "block"
+    if args.id:
+        return _explain_recorded(config, ruleset, args.id, mode)
+    if not args.request:
+        print("edge rules explain: give a request ('GET /path?q=1') or --id REQUEST_ID", file=sys.stderr)
+        return 2
     headers = list(args.header)
     if args.data is not None and not any(h.lower().startswith("content-type:") for h in headers):
         headers.append("Content-Type: application/x-www-form-urlencoded")  # what curl -d sends
@@ -177,6 +184,37 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain_recorded(config: Config, ruleset: RuleSet, request_id: str, mode: Literal["block", "detect"]) -> int:
+    """`edge rules explain --id`: fetch the request from the running gateway's ring of recent matched requests
+    (admin API `GET /waf/recent/<id>`, edge/waf_audit.py) and explain it with the rules on disk."""
+    from edge.waf import RequestView, explain
+    from edge.waf_recent import RecentError, fetch_recent
+
+    try:
+        entry = fetch_recent(config, request_id)
+    except RecentError as exc:
+        print(f"edge rules explain --id {request_id}: {exc}", file=sys.stderr)
+        return 1
+    recorded, request = entry["audit"], entry["request"]
+    rules = ", ".join(m["rule"] for m in recorded.get("matches", [])) or "none"
+    print(
+        f"recorded {recorded.get('ts', '?')}: {request['method']} {request['target']} -> {recorded.get('action')} "
+        f"(status {recorded.get('status')}, score {recorded.get('score')}/{recorded.get('threshold')}, rules: {rules})"
+    )
+    if recorded.get("rules_fingerprint") and not ruleset.fingerprint.startswith(recorded["rules_fingerprint"]):
+        print("note: the rules on disk changed since; the report below uses them")
+    if request.get("body_truncated"):
+        print("note: only the first part of the body was kept; body rules may judge it differently")
+    view = RequestView.from_request_line(
+        f"{request['method']} {request['target']} {request.get('version', 'HTTP/1.1')}",
+        [(name, value) for name, value in request["headers"]],
+        base64.b64decode(request.get("body_b64") or "") or None,
+    )
+    waf = config.waf
+    print(explain(ruleset, view, mode, waf.paranoia, waf.anomaly_threshold).rstrip("\n"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge", description="A TLS-terminating edge gateway.")
     parser.add_argument("--version", action="version", version=f"edge {__version__}")
@@ -209,7 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-c", "--config", default="edge.toml", help="path to edge.toml (default: ./edge.toml)")
         sub.set_defaults(handler=cmd_rules)
         if name == "explain":
-            sub.add_argument("request", help="'METHOD TARGET', e.g. 'GET /search?q=1'")
+            sub.add_argument("request", nargs="?", help="'METHOD TARGET', e.g. 'GET /search?q=1'")
+            sub.add_argument(
+                "--id",
+                metavar="REQUEST_ID",
+                help="explain a request the running gateway recorded (the request_id of an audit-log line), "
+                "fetched from its admin API while it is among the recent matched requests",
+            )
             sub.add_argument("-H", "--header", action="append", default=[], help="a request header, 'Name: value'")
             sub.add_argument("-d", "--data", default=None, help="the request body")
             sub.add_argument("--ip", default="127.0.0.1", help="the client address (ip.src), default 127.0.0.1")

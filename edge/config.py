@@ -108,6 +108,63 @@ class WafConfig:
     paranoia: int = 1
     anomaly_threshold: int = 5
     max_body: int = 1024 * 1024
+    audit_log: Path | None = None  # JSON lines, one per request a rule matched (edge/waf_audit.py)
+
+
+# What browsers, REST clients and WebDAV/CalDAV/CardDAV clients send (RFC 9110, 4918, 4791, 6352, 5323, 3253).
+DEFAULT_METHODS = frozenset(
+    {
+        *("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"),
+        *("PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK"),
+        *("REPORT", "MKCALENDAR", "SEARCH"),
+    }
+)
+# Request media types clients send; `*` matches any run of characters (`image/*`, `application/*+json`).
+DEFAULT_CONTENT_TYPES = (
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "multipart/mixed",
+    "multipart/related",
+    "application/json",
+    "application/*+json",
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/x-sentry-envelope",
+    "application/xml",
+    "application/*+xml",
+    "text/xml",
+    "application/graphql",
+    "application/csp-report",
+    "application/octet-stream",
+    "application/offset+octet-stream",
+    "application/grpc",
+    "application/grpc+proto",
+    "application/grpc-web",
+    "application/grpc-web+proto",
+    "application/grpc-web-text",
+    "application/x-protobuf",
+    "application/protobuf",
+    "application/jwt",
+    "application/x-plist",
+    "application/x-apple-aspen-*",
+    "application/pdf",
+    "application/zip",
+    "application/x-zip-compressed",
+    "application/gzip",
+    "application/msword",
+    "application/vnd.*",
+    "text/plain",
+    "text/csv",
+    "text/html",
+    "text/calendar",
+    "text/vcard",
+    "text/x-vcard",
+    "text/markdown",
+    "image/*",
+    "audio/*",
+    "video/*",
+    "font/*",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +227,8 @@ class SiteConfig:
     static_cache_control: str = "public, max-age=3600"  # Cache-Control of [site.static] files; "" sends none
     cache: SiteCacheConfig = field(default_factory=SiteCacheConfig)
     compress: bool = False  # gzip/brotli text bodies the origin left uncompressed (edge/proxy/compress.py)
+    methods: frozenset[str] = DEFAULT_METHODS  # the WAF scores others (proto-method-unknown)
+    content_types: tuple[str, ...] = DEFAULT_CONTENT_TYPES  # the WAF scores others (proto-content-type)
 
 
 # Query parameters whose values the access log replaces with "REDACTED" (compared without case).
@@ -403,6 +462,30 @@ def _names(value: Any, _: Path) -> tuple[str, ...]:
     return tuple(v.lower() for v in value)
 
 
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _methods(value: Any, _: Path) -> frozenset[str]:
+    """`["GET", "POST", "PROPFIND"]`: request methods (RFC 9110 tokens, case-sensitive: written as sent)."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError('expected a non-empty list of methods, e.g. ["GET", "HEAD", "POST", "PROPFIND"]')
+    for method in value:
+        if not set(method) <= _TOKEN:
+            raise ValueError(f"{method!r} is not a method name (letters, digits and !#$%&'*+-.^_`|~)")
+    return frozenset(value)
+
+
+def _media_types(value: Any, _: Path) -> tuple[str, ...]:
+    """`["application/json", "image/*", "application/*+json"]`: media types without parameters, `*` a wildcard."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise ValueError('expected a non-empty list of media types, e.g. ["application/json", "image/*"]')
+    for kind in value:
+        top, slash, sub = kind.partition("/")
+        if not slash or not top or not sub or ";" in kind or " " in kind:
+            raise ValueError(f'{kind!r} is not a media type such as "application/json" or "image/*" (no parameters)')
+    return tuple(kind.lower() for kind in value)
+
+
 def _min_version(value: Any, base: Path) -> str:
     return _choice("TLSv1.2", "TLSv1.3")(value, base)  # type: ignore[no-any-return]
 
@@ -435,6 +518,7 @@ _SECTIONS: dict[str, dict[str, tuple[Converter, bool]]] = {
         "paranoia": (_int_range(1, 4), False),
         "anomaly_threshold": (_int_range(1, 10_000), False),
         "max_body": (_size, False),
+        "audit_log": (_path, False),
     },
     "ratelimit": {
         "storage": (_str, False),
@@ -467,6 +551,8 @@ _SITE: dict[str, tuple[Converter, bool]] = {
     "cache": (lambda v, b: v, False),
     "drop_response_headers": (_header_names, False),
     "compress": (_bool, False),
+    "methods": (_methods, False),
+    "content_types": (_media_types, False),
 }
 _NESTED: dict[str, dict[str, Converter]] = {
     "timeouts": {"connect": _duration, "read": _duration, "total": _duration},

@@ -76,3 +76,4 @@ class Exchange:
     ticket: Any = None  # cache.cache.Ticket when the site has a cache
     upgrade: bytes | None = None  # the protocol an Upgrade request asked for (lower case), e.g. b"websocket"
     bytes_in: int | None = None  # a tunnel's bytes from the client to the origin (`bytes_sent`: the other way)
+    waf_trace: Any = None  # (RuleSet, WafState) of the request once the WAF ran, for the audit log (waf_audit.py)

@@ -108,6 +108,7 @@ class Gateway:
             view = request_view(scope, ex, conn_info) if status is None and rules.active else None
             if view is not None:
                 waf = WafState()
+                ex.waf_trace = (rules.ruleset, waf)
                 status = await self.ratelimit_phase(ex, rules, view, waf)
                 if status is None:
                     status = self.waf_phase(ex, rules, view, waf, "head")

@@ -16,6 +16,7 @@ from edge.waf import RequestView
 
 def request_view(scope: dict[str, Any], ex: Exchange, conn: ConnectionInfo) -> RequestView:
     target = ex.target.decode("latin-1")
+    site = ex.site.config if ex.site is not None else None
     return RequestView(
         method=scope["method"],
         target=target,
@@ -28,6 +29,8 @@ def request_view(scope: dict[str, Any], ex: Exchange, conn: ConnectionInfo) -> R
         sni=conn.sni,
         tls_version=conn.tls_version,
         client_subject=conn.client_subject,
+        methods=site.methods if site is not None else None,
+        content_types=site.content_types if site is not None else None,
     )
 
 

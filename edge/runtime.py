@@ -26,6 +26,7 @@ from edge.ratelimit import Limiter
 from edge.rules import EMPTY, RulesState
 from edge.sites import Site, SiteTable
 from edge.tls.sni import CertStateRef
+from edge.waf_audit import WafAudit
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,7 @@ class Runtime:
         self.metrics = metrics.LegacyNames()
         self.log = log or AccessLog(config.log.access, text=config.log.format == "text", redact=config.log.redact)
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # (site, method class, status) -> children
+        self.audit = WafAudit(config.waf.audit_log)
         self.started = time.time()
         self.reloads: dict[str, ReloadStatus] = {"config": ReloadStatus(at=time.time(), ok=True)}
         self.certs: CertStateRef | None = None
@@ -97,10 +99,12 @@ class Runtime:
             self.limiter = Limiter(config.ratelimit)
         if config.cache.memory != self.cache.memory:
             self.cache = EdgeCache(config.cache.memory)
+        self.audit.reopen(config.waf.audit_log)
         old.sites.close()
 
     def record(self, ex: Exchange) -> None:
-        """The end of every request on any listener: its access-log line and its metrics."""
+        """The end of every request on any listener: its access-log line, its metrics and, when a WAF rule
+        matched it, its audit line and its place in the ring of recent matched requests (edge/waf_audit.py)."""
         duration = time.perf_counter() - ex.started
         facts = CURRENT.get()
         site = ex.site.config.hosts[0] if ex.site is not None else UNMATCHED_SITE
@@ -129,6 +133,8 @@ class Runtime:
             outcome = "error" if "error" in ex.ratelimit else "limited" if status == 429 else "allowed"
             tally.inc(child(metrics.RATELIMIT_REQUESTS, str(ex.ratelimit.get("rule", "")), outcome))
         self.log.record(ex, duration, facts, upstream)
+        if ex.waf_trace is not None:
+            self.audit.observe(ex, self.state.config.waf)
 
     def record_reload(self, kind: str, *, ok: bool, errors: list[str], **detail: object) -> None:
         """Note a reload's outcome; a failure keeps the previous detail so /status still shows what is served."""

@@ -219,6 +219,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     runtime.state.sites.close()
     runtime.log.stop()
     metrics.TALLY.flush()
+    runtime.audit.close()
     runtime.inspector.shutdown(wait=False, cancel_futures=True)
 
 

@@ -3,10 +3,15 @@
 Module map (one job each):
   lang/        lexer.py (tokens), ast.py (syntax tree), parser.py (text -> tree), types.py (value types)
   errors.py    RuleError (file:line:col), RuleSetError, did-you-mean
-  request.py   RequestView, what the gateway hands the WAF
-  forms.py     query strings, cookies, urlencoded / multipart / JSON bodies -> name/value pairs
+  request.py   RequestView, what the gateway hands the WAF (with the site's allowed methods and media types)
+  forms.py     query strings, cookies; parse_body: a body split by what it is (Body: fields, files, code, text)
+  multipart.py multipart/form-data (fields and file parts), multipart/mixed batches, header parameters
+  documents.py JSON (nested JSON and forms flattened, rich-text code blocks apart), JSON lines, XML (no DTD)
   fields.py    the field table (name -> type, phase, lazy getter) and the per-request Ctx
-  transforms.py, detect.py, functions.py   the function table (lower, url_decode, sqli, ...)
+  transforms.py, detect.py, functions.py   the function table (lower, url_decode, sqli, to_ip, ...);
+  prose.py     strip_markdown_code / markdown_code: code quoted in prose (markdown, <pre>, wiki, BBCode)
+  shell.py     shell_unquote, glob_paths, cmd_line: shell and cmd.exe obfuscation undone
+  hosts.py     url_host, to_ip: the address a URL's host designates, however it is written
   operators.py the comparison table (eq, matches, wildcard, in {...}, IP sets)
   regex.py     RE2 access (single regex, pattern sets)
   compiler.py  tree -> type-checked closures, shared per-request memo, atoms and guards (CNF) for the prefilter
@@ -17,6 +22,7 @@ Module map (one job each):
   ruletests.py [[rule.test]] runner
   engine.py    evaluate(): actions, phases, skips, score threshold, modes, paranoia; rate-limit matching
   explain.py   the human report of one request
+  audit.py     the audit record of a matched request: rule, field, element name, redacted snippet
 """
 
 from edge.waf.engine import Match, Verdict, WafState, evaluate, match_ratelimits, prepare

@@ -66,10 +66,12 @@ class Expr:
 
 @dataclass(frozen=True, slots=True)
 class Test:
-    """One comparison: `source` (the left-hand side) and the predicate its values are tested with."""
+    """One comparison: `source` (the left-hand side) and the predicate its values are tested with; `pattern`, the
+    RE2 pattern a regex-like comparison searches (None for the others), lets a report show where it matched."""
 
     source: Expr
     pred: Predicate
+    pattern: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +279,7 @@ class Compiler:
             guard = self.atom(lhs, None, pred, ("pred", node.op, _hashable(literal)))
         self.tested[id(pred)] = (pred, (node.op, _hashable(literal)))
         get: Getter = (lambda ctx: tuple(map(pred, source(ctx)))) if lhs.each else (lambda ctx: pred(source(ctx)))
-        test = Test(lhs, pred)
+        test = Test(lhs, pred, pattern)
         return Expr(BOOL, lhs.each, get, None, self._text(node), lhs.fields, guard, (test,), pred, lhs)
 
     def operand(self, node: ast.Compare, want: Type) -> Any:

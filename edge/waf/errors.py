@@ -3,12 +3,16 @@
 `RuleError` names a place (file, line, column; line and column are 1-based, 0 when unknown) and what is
 wrong. `str()` is `path:line:col: message`, the form `edge check` prints. The parser, the type checker,
 the compiler and the rule-file loader raise nothing else on bad input.
+
+`Unparsable` and `Incomplete` are how the body parsers (forms.py, multipart.py, documents.py) tell
+`forms.parse_body` that a body is not what its Content-Type claims; they never leave `parse_body`.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
 
 
 class RuleError(Exception):
@@ -49,3 +53,16 @@ def suggest(name: str, candidates: Iterable[str]) -> str:
     """`"; did you mean 'x'?"` for the closest candidate, or `""` when nothing is close."""
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+class Unparsable(ValueError):
+    """A body that claims a structured type but is not that type."""
+
+
+class Incomplete(ValueError):
+    """A body whose end is missing; `pairs` and `files` are what was read before it."""
+
+    def __init__(self, message: str, pairs: list[tuple[str, str]], files: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.pairs = pairs
+        self.files = files or []

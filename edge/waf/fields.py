@@ -8,14 +8,19 @@ reads them. Fields of phase "body" read `view.body` (treated as empty before the
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from edge.config import DEFAULT_CONTENT_TYPES, DEFAULT_METHODS
 from edge.waf import forms
-from edge.waf.lang.types import BOOL, INT, IP, STR, STR_ARRAY, STR_MAP, Type
+from edge.waf.bounded import BoundedCache
+from edge.waf.lang.types import BOOL, INT, INT_ARRAY, IP, STR, STR_ARRAY, STR_MAP, Type
+from edge.waf.multipart import FilePart
 from edge.waf.request import RequestView
+from edge.waf.transforms import url_decode
 
 Memo = dict[Any, Any]
 
@@ -98,28 +103,106 @@ def _ip(view: RequestView) -> object:
     return addr
 
 
-def _body_text(view: RequestView) -> str:
-    return (view.body or b"").decode("utf-8", "replace")
+def _inflate(view: RequestView) -> tuple[bytes, bool, bool]:
+    return forms.decode_content(view.header("content-encoding"), view.body or b"")
+
+
+_content = _shared("content", _inflate)
+
+
+def _body_raw(ctx: Ctx) -> str:
+    data: bytes = _content(ctx)[0]
+    return data.decode("utf-8", "replace")
 
 
 def _body_mime(view: RequestView) -> str:
     return forms.media_type(view.header("content-type"))
 
 
+def _method_allowed(view: RequestView) -> bool:
+    return view.method in (DEFAULT_METHODS if view.methods is None else view.methods)
+
+
+_ALLOWED_TYPES: BoundedCache[tuple[str, tuple[str, ...]], bool] = BoundedCache(1024, 256)
+
+
+def _content_type_allowed(view: RequestView) -> bool:
+    """No Content-Type, or its media type matches one of the site's `content_types` (`*` a wildcard)."""
+    value = view.header("content-type")
+    if value is None:
+        return True
+    key = (forms.media_type(value), DEFAULT_CONTENT_TYPES if view.content_types is None else view.content_types)
+    found = _ALLOWED_TYPES.get(key)
+    if found is None:
+        found = any(fnmatch.fnmatchcase(key[0], pattern) for pattern in key[1])
+        _ALLOWED_TYPES.put(key, found)
+    return found
+
+
 _args = _shared("args", lambda v: forms.parse_query(_query(v)))
 _cookies = _shared("cookies", lambda v: forms.parse_cookies(v.headers))
-_parsed_body = _shared(
-    "form", lambda v: forms.parse_body(v.header("content-type"), v.body or b"", truncated=v.body_truncated)
-)
+
+
+def _parse_body(ctx: Ctx) -> forms.Body:
+    """The body split by `forms.parse_body`, inflated first when it has a Content-Encoding (gzip, deflate); one
+    that claims an encoding and is not encoded so is invalid, and its bytes are inspected as text."""
+    memo = ctx.memo
+    found: forms.Body | None = memo.get("body")
+    if found is None:
+        view = ctx.view
+        data, cut, failed = _content(ctx)
+        found = forms.parse_body(
+            view.header("content-type"),
+            data,
+            truncated=view.body_truncated or cut,
+            method=view.method,
+            filename=url_decode(_path(view).rpartition("/")[2]),
+            size=view.body_size,
+        )
+        if failed:
+            found = forms.Body([], text=data.decode("utf-8", "replace"), invalid=True)
+        memo["body"] = found
+    return found
+
+
+_body = _parse_body
 
 
 def _form(ctx: Ctx) -> forms.Pairs:
-    pairs: forms.Pairs = _parsed_body(ctx)[0]
-    return pairs
+    body: forms.Body = _body(ctx)
+    return body.fields
 
 
 def _body_invalid(ctx: Ctx) -> bool:
-    return bool(_parsed_body(ctx)[1])
+    body: forms.Body = _body(ctx)
+    return body.invalid
+
+
+def _body_xml(ctx: Ctx) -> str:
+    """The body as text when its media type is XML (application/xml, text/xml, any +xml), else "": the XML rules
+    (external entities, XInclude, script elements) read the document whole without paying for other bodies."""
+    mime = _body_mime(ctx.view)
+    if mime in ("application/xml", "text/xml") or mime.endswith("+xml"):
+        return _body_raw(ctx)
+    return ""
+
+
+def _body_code(ctx: Ctx) -> tuple[str, ...]:
+    body: forms.Body = _body(ctx)
+    return tuple([value for _, value in body.code])
+
+
+def _body_text(ctx: Ctx) -> str:
+    body: forms.Body = _body(ctx)
+    return body.text
+
+
+def _files(read: Callable[[FilePart], Any]) -> Getter:
+    def get(ctx: Ctx) -> tuple[Any, ...]:
+        body: forms.Body = _body(ctx)
+        return tuple([read(part) for part in body.files])
+
+    return get
 
 
 def _map_of(pairs: Getter) -> Getter:
@@ -142,9 +225,12 @@ def _headers(ctx: Ctx) -> list[tuple[str, str]]:
     return ctx.view.headers
 
 
+_BODY = ("method", "target", "headers", "body", "body_size", "body_truncated")  # what `parse_body` reads
 _SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
     ("http.host", STR, "head", _view(lambda v: v.host), ("host",)),
     ("http.request.method", STR, "head", _view(lambda v: v.method), ("method",)),
+    ("http.request.method.allowed", BOOL, "head", _view(_method_allowed), ("method", "methods")),
+    ("http.request.content_type.allowed", BOOL, "head", _view(_content_type_allowed), ("headers", "content_types")),
     ("http.request.version", STR, "head", _view(lambda v: v.version), ("version",)),
     ("http.request.uri", STR, "head", _view(lambda v: v.target), ("target",)),
     ("http.request.uri.path", STR, "head", _view(_path), ("target",)),
@@ -170,13 +256,21 @@ _SPECS: tuple[tuple[str, Type, str, Getter, tuple[str, ...]], ...] = (
     ("http.request.cookies.values", STR_ARRAY, "head", _values_of(_cookies), ("headers",)),
     ("http.user_agent", STR, "head", _view(lambda v: v.header("user-agent") or ""), ("headers",)),
     ("http.referer", STR, "head", _view(lambda v: v.header("referer") or ""), ("headers",)),
-    ("http.request.body.raw", STR, "body", _view(_body_text), ("body",)),
+    ("http.request.body.raw", STR, "body", _body_raw, ("headers", "body")),
     ("http.request.body.size", INT, "body", _view(lambda v: v.body_size or len(v.body or b"")), ("body_size", "body")),
     ("http.request.body.truncated", BOOL, "body", _view(lambda v: v.body_truncated), ("body_truncated",)),
-    ("http.request.body.form", STR_MAP, "body", _map_of(_form), ("headers", "body", "body_truncated")),
-    ("http.request.body.form.names", STR_ARRAY, "body", _names_of(_form), ("headers", "body", "body_truncated")),
-    ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form), ("headers", "body", "body_truncated")),
-    ("http.request.body.invalid", BOOL, "body", _body_invalid, ("headers", "body", "body_truncated")),
+    ("http.request.body.form", STR_MAP, "body", _map_of(_form), _BODY),
+    ("http.request.body.form.names", STR_ARRAY, "body", _names_of(_form), _BODY),
+    ("http.request.body.form.values", STR_ARRAY, "body", _values_of(_form), _BODY),
+    ("http.request.body.invalid", BOOL, "body", _body_invalid, _BODY),
+    ("http.request.body.text", STR, "body", _body_text, _BODY),
+    ("http.request.body.code", STR_ARRAY, "body", _body_code, _BODY),
+    ("http.request.body.xml", STR, "body", _body_xml, ("headers", "body")),
+    ("http.request.body.files.names", STR_ARRAY, "body", _files(lambda f: f.name), _BODY),
+    ("http.request.body.files.filenames", STR_ARRAY, "body", _files(lambda f: f.filename), _BODY),
+    ("http.request.body.files.content_types", STR_ARRAY, "body", _files(lambda f: f.content_type), _BODY),
+    ("http.request.body.files.sizes", INT_ARRAY, "body", _files(lambda f: f.size), _BODY),
+    ("http.request.body.files.contents", STR_ARRAY, "body", _files(lambda f: f.content), _BODY),
     ("http.request.body.mime", STR, "body", _view(_body_mime), ("headers",)),
     ("ip.src", IP, "head", _view(_ip), ("client_ip",)),
     ("ssl", BOOL, "head", _view(lambda v: v.scheme == "https"), ("scheme",)),
@@ -201,6 +295,8 @@ INPUTS: dict[str, Callable[[RequestView], Any]] = {
     "body": lambda v: v.body,
     "body_size": lambda v: v.body_size,
     "body_truncated": lambda v: v.body_truncated,
+    "methods": lambda v: v.methods,
+    "content_types": lambda v: v.content_types,
 }
 """The raw inputs of the fields, as hashable values: two views with equal inputs give every field equal values."""
 

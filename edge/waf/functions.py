@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from edge.waf import detect
-from edge.waf.lang.types import BOOL, INT, STR, Kind, Type
+from edge.waf import detect, hosts
+from edge.waf.lang.types import BOOL, INT, IP, STR, Kind, Type
 from edge.waf.transforms import TRANSFORMS
 
 STRING = frozenset({Kind.STR})
@@ -62,6 +62,18 @@ def _to_string(value: Any) -> str:
     return str(value)
 
 
+def _values_except(mapping: dict[str, tuple[Any, ...]], *names: str) -> tuple[Any, ...]:
+    """The values of every key of `mapping` but `names` (compared case-insensitively), in order."""
+    skip = {name.lower() for name in names}
+    return tuple(value for key, values in mapping.items() if key.lower() not in skip for value in values)
+
+
+def _elem(args: list[Type]) -> Type:
+    elem = args[0].elem
+    assert elem is not None
+    return elem
+
+
 def _starts_with(s: str, prefix: str) -> bool:
     return s.startswith(prefix)
 
@@ -78,6 +90,8 @@ _SPECS = [
     FunctionSpec("ends_with", (STRING, STRING), _fixed(BOOL), _ends_with),
     FunctionSpec("substring", (STRING, INTEGER, INTEGER), _fixed(STR), _substring, optional=1),
     FunctionSpec("to_string", (frozenset({Kind.INT, Kind.BOOL, Kind.IP, Kind.STR}),), _fixed(STR), _to_string),
+    FunctionSpec("to_ip", (STRING,), _fixed(IP), hosts.to_ip),
+    FunctionSpec("values_except", (frozenset({Kind.MAP}), STRING), _elem, _values_except, variadic=True),
     FunctionSpec("sqli", (STRING,), _fixed(BOOL), detect.sqli),
     FunctionSpec("xss", (STRING,), _fixed(BOOL), detect.xss),
     FunctionSpec("any", (frozenset({Kind.BOOL, Kind.ARRAY}),), _fixed(BOOL), any, reducer=True),

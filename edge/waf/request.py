@@ -21,6 +21,8 @@ class RequestView:
     `headers` has lower-case names, in order, duplicates kept; `client_ip` is the resolved client address
     (parsed lazily; unparsable means `ip.src` is missing). `body` is None until the body phase, then the first
     `waf.max_body` bytes, with `body_size` the declared or read size and `body_truncated` set when cut.
+    `methods` and `content_types` are the site's allowed methods and request media types (None: the defaults
+    of `edge.config`, DEFAULT_METHODS and DEFAULT_CONTENT_TYPES).
     """
 
     method: str
@@ -37,6 +39,8 @@ class RequestView:
     body: bytes | None = None
     body_size: int = 0
     body_truncated: bool = False
+    methods: frozenset[str] | None = None
+    content_types: tuple[str, ...] | None = None
 
     def header(self, name: str) -> str | None:
         """The first value of header `name` (lower-case), or None."""

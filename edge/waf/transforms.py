@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import html
 import html.entities
 import re
+import unicodedata
+import zlib
 from collections.abc import Callable
 from urllib.parse import unquote_to_bytes
+
+from edge.waf.hosts import url_host
+from edge.waf.prose import markdown_code, strip_markdown_code
+from edge.waf.shell import cmd_line, glob_paths, shell_unquote
 
 MAX_DECODE_ROUNDS = 8
 _PERCENT_U = re.compile(r"%u([0-9A-Fa-f]{4})")
@@ -92,6 +99,63 @@ def base64_decode(s: str) -> str:
         return s
 
 
+def nfkc(s: str) -> str:
+    """Unicode NFKC normalisation: fullwidth and other compatibility forms folded to what they look like
+    (fullwidth solidus and full stop to `/` and `.`, fullwidth digits and letters to ASCII, ligatures
+    split)."""
+    return s if s.isascii() else unicodedata.normalize("NFKC", s)
+
+
+def auth_basic(s: str) -> str:
+    """The `user:password` of an `Authorization: Basic <base64>` value; "" for any other value."""
+    scheme, _, token = s.strip().partition(" ")
+    if scheme.lower() != "basic" or not token.strip():
+        return ""
+    try:
+        return base64.b64decode(token.strip() + "=" * (-len(token.strip()) % 4), validate=False).decode(
+            "utf-8", "replace"
+        )
+    except (binascii.Error, ValueError):
+        return ""
+
+
+MAX_INFLATED = 256 * 1024
+
+
+def saml_decode(s: str) -> str:
+    """A SAML message as sent in `SAMLRequest`/`SAMLResponse`: base64 (the POST binding), then raw DEFLATE when
+    it is compressed (the Redirect binding), bounded to MAX_INFLATED; the input unchanged when it is not base64."""
+    data = _B64_JUNK.sub("", s)
+    if not data:
+        return s
+    try:
+        raw = base64.b64decode(data + "=" * (-len(data) % 4), validate=False)
+    except (binascii.Error, ValueError):
+        return s
+    with contextlib.suppress(zlib.error):
+        raw = zlib.decompressobj(-zlib.MAX_WBITS).decompress(raw, MAX_INFLATED)
+    return raw.decode("utf-8", "replace")
+
+
+_FRAME = re.compile(
+    r"\bat\s+[\w.$<>\[\]-]+\s*\((?:[\w$.-]+\.(?:java|kt|scala|groovy|cs|js|ts|mjs)(?::\d+){0,2}|native method|unknown source"
+    r"|[^()\n]{0,200}\.(?:js|ts|mjs)(?::\d+){1,2})\)"
+    r"|\bat\s+[\w.$<>`]+\([^()\n]{0,200}\)\s+in\s+[^\n]{1,200}:line\s+\d+"
+    r"|\bFile\s+\x22[^\x22\n]{1,300}\x22,\s+line\s+\d+(?:,\s+in\s+\S+)?",
+    re.I,
+)
+
+
+def strip_stack_frames(s: str) -> str:
+    """A crash report without its stack frames (each becomes a space): Java/Kotlin/Android `at pkg.Class.run(Class.java:12)`
+    and `(Native Method)`, .NET `at Ns.Type.Method() in file.cs:line 12`, JavaScript `at fn (app.js:1:2)` and Python
+    `File "x.py", line 3, in f`. The class names in frames are the code that crashed, not a gadget chain; what
+    the report says outside its frames is kept. Unchanged when `s` has no frame."""
+    if "at " not in s and "File " not in s and "AT " not in s:
+        return s
+    return _FRAME.sub(" ", s)
+
+
 def normalize_path(s: str) -> str:
     """Backslashes to `/`, then `//`, `/./` and `/../` resolved (never above the root); a trailing `/` kept."""
     s = s.replace("\\", "/")
@@ -153,4 +217,14 @@ TRANSFORMS: dict[str, Callable[[str], str]] = {
     "remove_whitespace": remove_whitespace,
     "remove_comments": remove_comments,
     "remove_nulls": remove_nulls,
+    "strip_markdown_code": strip_markdown_code,
+    "markdown_code": markdown_code,
+    "nfkc": nfkc,
+    "strip_stack_frames": strip_stack_frames,
+    "url_host": url_host,
+    "shell_unquote": shell_unquote,
+    "glob_paths": glob_paths,
+    "cmd_line": cmd_line,
+    "auth_basic": auth_basic,
+    "saml_decode": saml_decode,
 }

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.config import ConfigError, Listen, SiteCacheConfig, parse_config
+from edge.config import DEFAULT_CONTENT_TYPES, DEFAULT_METHODS, ConfigError, Listen, SiteCacheConfig, parse_config
 from edge.units import parse_duration, parse_size
 
 MINIMAL = """\
@@ -309,3 +309,39 @@ def test_origin_auth_needs_secret_env() -> None:
     typo, missing = problems(MINIMAL + 'origin_auth = { secret = "x" }\n')
     assert "unknown key 'secret' in [site.origin_auth] (did you mean 'secret_env'?)" in typo
     assert "needs secret_env" in missing
+
+
+def test_site_methods_and_content_types_default_to_what_clients_send() -> None:
+    site = parse_config(MINIMAL, Path("/srv/edge/edge.toml")).sites[0]
+    assert site.methods == DEFAULT_METHODS
+    assert {"GET", "POST", "PUT", "DELETE", "PROPFIND", "REPORT", "MKCOL", "LOCK"} <= site.methods
+    assert "TRACE" not in site.methods and "CONNECT" not in site.methods
+    assert site.content_types == DEFAULT_CONTENT_TYPES
+    assert {"application/json", "multipart/form-data", "application/*+json", "image/*"} <= set(site.content_types)
+
+
+def test_site_methods_and_content_types_are_read() -> None:
+    text = MINIMAL + 'methods = ["GET", "HEAD", "SUBSCRIBE"]\ncontent_types = ["Application/JSON", "image/*"]\n'
+    site = parse_config(text, Path("/srv/edge/edge.toml")).sites[0]
+    assert site.methods == frozenset({"GET", "HEAD", "SUBSCRIBE"})
+    assert site.content_types == ("application/json", "image/*")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("methods = []", "site.methods: expected a non-empty list of methods"),
+        ('methods = ["GET /"]', "site.methods: 'GET /' is not a method name"),
+        ('content_types = ["json"]', "site.content_types: 'json' is not a media type"),
+        ('content_types = ["text/plain; charset=utf-8"]', "is not a media type"),
+    ],
+)
+def test_bad_site_methods_and_content_types(line: str, expected: str) -> None:
+    (message,) = problems(MINIMAL + line + "\n")
+    assert message.startswith("/srv/edge/edge.toml:7: ") and expected in message
+
+
+def test_waf_audit_log_is_a_path_next_to_the_config() -> None:
+    config = parse_config(MINIMAL + '\n[waf]\naudit_log = "logs/waf-audit.jsonl"\n', Path("/srv/edge/edge.toml"))
+    assert config.waf.audit_log == Path("/srv/edge/logs/waf-audit.jsonl")
+    assert parse_config(MINIMAL, Path("/srv/edge/edge.toml")).waf.audit_log is None

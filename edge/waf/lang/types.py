@@ -39,6 +39,7 @@ INT = Type(Kind.INT)
 STR = Type(Kind.STR)
 IP = Type(Kind.IP)
 STR_ARRAY = Type(Kind.ARRAY, STR)
+INT_ARRAY = Type(Kind.ARRAY, INT)
 STR_MAP = Type(Kind.MAP, STR_ARRAY)
 
 

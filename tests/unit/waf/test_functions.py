@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from edge.waf.detect import sqli, xss
+from edge.waf.hosts import to_ip
 from edge.waf.transforms import TRANSFORMS
 
 CASES = tomllib.loads((Path(__file__).parent / "functions_cases.toml").read_text())["case"]
@@ -74,3 +75,61 @@ def test_functions_in_expressions(ev: Callable[..., bool], expr: str, request_li
 def test_missing_value_makes_function_result_missing(ev: Callable[..., bool]) -> None:
     assert ev('lower(http.request.headers["x"][0]) ne "a"') is False
     assert ev('lower(http.request.headers["x"][0]) eq "a"') is False
+
+
+TO_IP = [
+    ("127.0.0.1", "127.0.0.1"),
+    ("127.1", "127.0.0.1"),
+    ("0", "0.0.0.0"),
+    ("2130706433", "127.0.0.1"),
+    ("0x7f000001", "127.0.0.1"),
+    ("0x7f.1", "127.0.0.1"),
+    ("0177.0.0.1", "127.0.0.1"),
+    ("0251.0376.0251.0376", "169.254.169.254"),
+    ("169.254.43518", "169.254.169.254"),
+    ("10.65535", "10.0.255.255"),
+    ("[::1]", "::1"),
+    ("::ffff:127.0.0.1", "127.0.0.1"),
+    ("::ffff:7f00:1", "127.0.0.1"),
+    ("0:0:0:0:0:ffff:a9fe:a9fe", "169.254.169.254"),
+    ("::127.0.0.1", "127.0.0.1"),
+    ("2002:7f00:1::", "127.0.0.1"),
+    ("\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11", "127.0.0.1"),  # fullwidth
+    ("127\u30020\u30020\u30021", "127.0.0.1"),  # ideographic full stops
+    ("127.0.0.1.nip.io", "127.0.0.1"),
+    ("app.10.0.0.5.nip.io", "10.0.0.5"),
+    ("10-0-0-1.sslip.io", "10.0.0.1"),
+    ("7f000001.nip.io", "127.0.0.1"),
+    ("localhost", "127.0.0.1"),
+    ("api.localhost", "127.0.0.1"),
+    ("x.localtest.me", "127.0.0.1"),
+    ("LOCALHOST.", "127.0.0.1"),
+    ("example.com", None),
+    ("1.2.3.4.5", None),
+    ("256.1.1.1", None),
+    ("08.1.1.1", None),
+    ("", None),
+]
+
+
+@pytest.mark.parametrize(("host", "want"), TO_IP)
+def test_to_ip_reads_every_form_a_resolver_reads(host: str, want: str | None) -> None:
+    found = to_ip(host)
+    assert (str(found) if found is not None else None) == want
+
+
+@pytest.mark.parametrize(
+    ("expr", "request_line", "want"),
+    [
+        ('any(values_except(http.request.uri.args, "a")[*] eq "1")', "GET /?a=1&b=2", False),
+        ('any(values_except(http.request.uri.args, "A", "c")[*] eq "2")', "GET /?a=1&b=2&c=3", True),
+        ('len(values_except(http.request.uri.args, "zz")) eq 3', "GET /?a=1&b=2&a=3", True),
+        ("any(to_ip(url_host(http.request.uri.args.values[*])) in {127.0.0.0/8})", "GET /?u=http://0x7f.1/", True),
+        ("any(to_ip(http.request.uri.args.values[*]) in {10.0.0.0/8})", "GET /?h=example.com", False),
+        ('to_ip("10.1.2.3") eq 10.1.2.3', "GET /", True),
+    ],
+)
+def test_host_and_map_functions_in_expressions(
+    ev: Callable[..., bool], expr: str, request_line: str, want: bool
+) -> None:
+    assert ev(expr, request_line) is want
