@@ -173,11 +173,17 @@ def build_admin(runtime: Runtime) -> AdminHostGuard:
         record and the request itself, for `edge rules explain --id`; 404 when it is not (or no longer) there."""
         request_id = request.path_params["request_id"]
         entry = runtime.audit.recent(request_id)
+        if entry is None:  # another worker may have served it: each keeps its own ring
+            try:
+                replies = await control.broadcast({"cmd": "waf-recent", "request_id": request_id}, timeout=5)
+            except RuntimeError:  # outside `edge run`: this process is the only one
+                replies = []
+            entry = next((reply["entry"] for reply in replies if reply.get("entry")), None)
         if entry is None:
             return JSONResponse(
                 {
                     "error": f"request {request_id} is not among the last {len(runtime.audit.ring)} requests a WAF "
-                    "rule matched in this process (worker 0); triage it from its audit-log line"
+                    "rule matched in any worker; triage it from its audit-log line"
                 },
                 status_code=404,
             )

@@ -193,6 +193,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
 
     control.register("reload", reload_command)
     control.register("purge", purge_command)
+    control.register("waf-recent", lambda message: _recent(runtime, message))
     control.register("flush-metrics", flush_metrics)
     channel = control.ControlServer(worker.control_folder, index) if worker.control_folder else None
     runtime.log.start_flusher()
@@ -246,6 +247,11 @@ def sample(runtime: Runtime, connections: Connections) -> None:
     store = runtime.cache.store
     metrics.CACHE_BYTES.set(store.bytes_used)
     metrics.CACHE_ENTRIES.set(store.entries)
+
+
+async def _recent(runtime: Runtime, message: dict[str, Any]) -> dict[str, Any]:
+    """This worker's record of a recent request a WAF rule matched, for `GET /waf/recent/<id>`."""
+    return {"entry": runtime.audit.recent(str(message.get("request_id", "")))}
 
 
 def listens(config: Config) -> list[tuple[str, Listen]]:

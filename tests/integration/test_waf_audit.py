@@ -130,3 +130,17 @@ def test_explain_by_id_replays_a_recorded_request(audited: Gateway) -> None:
 
 def test_the_audit_log_path_is_relative_to_the_config(audited: Gateway) -> None:
     assert (Path(audited.folder) / "logs" / "waf-audit.jsonl").is_file()
+
+
+def test_recent_requests_are_found_in_every_worker(module_factory: GatewayFactory, origin_a: DemoOrigin) -> None:
+    gateway = module_factory.start(
+        [{"hosts": ["localhost"], "origins": [origin_a.url]}],
+        server={"workers": 2},
+        tables={"waf": {"rules": "rules", "audit_log": "logs/waf-audit.jsonl"}},
+        rules=RULES,
+    )
+    ids = [gateway.request("GET", f"/search?probe={i}").request_id for i in range(10)]  # new connections: both workers
+    pids = {gateway.log_for(request_id)["pid"] for request_id in ids if request_id}
+    assert len(pids) == 2, "the requests did not reach both workers"
+    for request_id in ids:
+        assert gateway.admin(f"/waf/recent/{request_id}").status == 200
