@@ -4,9 +4,10 @@
 
 Wall-clock ratios on a shared 2-core machine move by 20%; instruction counts do not (callgrind counts the same
 for the same binary, inputs and environment whatever else runs). The gateway runs under
-`valgrind --tool=callgrind --instr-atstart=no`; after a warm-up, `callgrind_control -i on`, then
-`h2load --h1 -n N -c C` over keep-alive HTTPS to a 1 KiB origin response, then `-i off` and a dump: the
-total instruction count (the master's and the worker's; the master is idle) divided by N is the figure. The origin (`python -m edge.demo`) runs outside valgrind.
+`valgrind --tool=callgrind` twice: start, warm-up (500 requests) and stop; then the same with
+`h2load --h1 -n N -c C` more requests over keep-alive HTTPS to a 1 KiB origin response. The difference of
+the two totals (every process: the master and the worker) divided by N is the figure; startup and stop
+cancel out. (`callgrind_control` cannot reach a worker: valgrind's gdbserver does not follow a fork.) The origin (`python -m edge.demo`) runs outside valgrind.
 Needs valgrind and h2load (Debian: valgrind, nghttp2-client).
 """
 
@@ -36,6 +37,50 @@ def wait_for(predicate: object, timeout: float) -> None:
     raise RuntimeError("timed out")
 
 
+def run_once(tmp: Path, config: Path, https: int, connections: int, path: str, requests: int) -> int:
+    """Start edge under callgrind, warm it up, send `requests` more, stop it: the instructions of every process."""
+    for old in tmp.glob("callgrind.out.*"):
+        old.unlink()
+    edge = subprocess.Popen(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={tmp / 'callgrind.out.%p'}",
+            str(BIN / "python"),
+            "-m",
+            "edge",
+            "run",
+            "-c",
+            str(config),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp / "edge.err").open("wb"),
+    )
+    try:
+        url = f"https://localhost:{https}{path}"  # h2load's own Host (a second one would be a 400)
+        load = ["h2load", "--h1", "-c", str(connections), url]
+
+        def answers() -> bool:
+            done = subprocess.run([*load, "-n", str(connections)], capture_output=True, text=True)
+            return f"{connections} succeeded" in done.stdout
+
+        wait_for(answers, 1200)  # Python's imports under callgrind take minutes
+        subprocess.run([*load, "-n", "500"], capture_output=True, check=True)  # warm-up
+        if requests:
+            run = subprocess.run([*load, "-n", str(requests)], capture_output=True, text=True, check=True)
+            if f"{requests} succeeded" not in run.stdout:
+                raise RuntimeError(f"not every request succeeded:\n{run.stdout[-800:]}")
+    finally:
+        edge.terminate()
+        edge.wait(300)
+    total = 0
+    for dump in tmp.glob("callgrind.out.*"):  # the master's and the worker's
+        match = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(errors="replace"), re.M)
+        if match:
+            total += int(match.group(1))
+    return total
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
@@ -43,11 +88,10 @@ def main() -> int:
     parser.add_argument("--path", default="/1k")
     parser.add_argument("--site-extra", default="", help="lines appended to the [[site]] table")
     args = parser.parse_args()
-    for tool in ("valgrind", "callgrind_control", "h2load"):
+    for tool in ("valgrind", "h2load"):
         if shutil.which(tool) is None:
             print(f"instructions: {tool} is missing (apt-get install valgrind nghttp2-client)")
             return 0
-    procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory(prefix="edge-instr-") as name:
         tmp = Path(name)
         https, origin = free_port(), free_port()
@@ -57,6 +101,9 @@ def main() -> int:
 https = "127.0.0.1:{https}"
 workers = 1
 grace = "1s"
+
+[log]
+access = "off"
 
 [tls]
 certs = "certs"
@@ -71,61 +118,20 @@ origins = ["http://127.0.0.1:{origin}"]
         subprocess.run(
             [str(BIN / "edge"), "certs", "dev", "localhost", "-c", str(config)], check=True, capture_output=True
         )
-        out = tmp / "callgrind.out"
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "edge.demo", "--port", str(origin)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
-            procs.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "edge.demo", "--port", str(origin)],
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-            edge = subprocess.Popen(
-                [
-                    "valgrind",
-                    "--tool=callgrind",
-                    "--instr-atstart=no",
-                    f"--callgrind-out-file={out}",
-                    str(BIN / "python"),
-                    "-m",
-                    "edge",
-                    "run",
-                    "-c",
-                    str(config),
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=(tmp / "edge.err").open("wb"),
-            )
-            procs.append(edge)
-            url = f"https://localhost:{https}{args.path}"  # h2load's own Host (a second one would be a 400)
-            load = ["h2load", "--h1", "-c", str(args.connections), url]
-
-            def answers() -> bool:
-                done = subprocess.run([*load, "-n", str(args.connections)], capture_output=True, text=True)
-                return f"{args.connections} succeeded" in done.stdout
-
-            wait_for(answers, 900)  # Python's imports under valgrind take minutes
-            subprocess.run([*load, "-n", "500"], capture_output=True, check=True)  # warm-up
-            subprocess.run(["callgrind_control", "-i", "on"], capture_output=True, check=True)
-            run = subprocess.run([*load, "-n", str(args.requests)], capture_output=True, text=True, check=True)
-            subprocess.run(["callgrind_control", "-i", "off"], capture_output=True, check=True)
-            subprocess.run(["callgrind_control", "-d"], capture_output=True, check=True)
-            succeeded = re.search(r"(\d+) succeeded", run.stdout)
-            time.sleep(1)
-            dumps = sorted(tmp.glob("callgrind.out*"))
-            total = 0
-            for dump in dumps:  # the master's and the worker's (instrumentation is toggled in every process)
-                match = re.search(r"^(?:summary|totals): (\d+)", dump.read_text(errors="replace"), re.M)
-                if match:
-                    total += int(match.group(1))
-            count = int(succeeded.group(1)) if succeeded else args.requests
-            print(f"{total / count:,.0f} instructions per request ({count} requests, {total:,} instructions)")
+            base = run_once(tmp, config, https, args.connections, args.path, 0)
+            loaded = run_once(tmp, config, https, args.connections, args.path, args.requests)
         finally:
-            for proc in reversed(procs):
-                with contextlib.suppress(ProcessLookupError):
-                    proc.terminate()
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    proc.wait(20)
+            with contextlib.suppress(ProcessLookupError):
+                demo.terminate()
+            demo.wait(20)
+    per = (loaded - base) / args.requests
+    print(f"{per:,.0f} instructions per request ({args.requests} requests; {loaded:,} - {base:,} instructions)")
     return 0
 
 
