@@ -397,7 +397,8 @@ class Gateway:
             return False
         stored = ticket.stored
         if status == 304 and stored is not None and ticket.forward_headers is not None:
-            await _drain(opened, site.config.read_timeout)
+            # A 304 has no body: the connection is complete, and stays with this exchange until response_phase
+            # (or the answer from the store below) releases it.
             if select_for_update([stored], raw) == [0]:
                 now = time.time()
                 fresh = freshen(
@@ -413,6 +414,7 @@ class Gateway:
                 served = answer(fresh, ex.method, scope["headers"], now, member)
                 if served is not None:
                     ex.cache = "revalidated"
+                    opened.conn.release()
                     await self.send_stored(ex, send, scope, served)
                     return True
             return False

@@ -73,6 +73,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.reading_paused = False
         self.waiter: asyncio.Future[None] | None = None
         self.deadline = 0.0  # when the current wait times out (loop time)
+        self.in_use = False  # handed out by the pool and not yet released
         self.write_paused = False
         self.drain_waiter: asyncio.Future[None] | None = None
         self.switched: bytearray | None = None  # after a 101 head: the new protocol's bytes, kept for the tunnel
@@ -279,7 +280,13 @@ class UpstreamConnection(asyncio.Protocol):
                 raise UpstreamTimeout(f"origin stalled for {timeout}s mid-response") from None
 
     def release(self) -> None:
-        """Give the connection back: pooled when the exchange ended cleanly and both sides keep it alive."""
+        """Give the connection back: pooled when the exchange ended cleanly and both sides keep it alive.
+
+        Once per exchange: a second call is ignored, because a connection put in the idle list twice would
+        be handed to two requests at once (the second's wait orphans the first's, which then never ends)."""
+        if not self.in_use:
+            return
+        self.in_use = False
         if (
             self.complete
             and self.keep_alive
@@ -372,6 +379,7 @@ class Pool:
             conn = idle.pop()
             if not conn.closed and conn.transport is not None and not conn.transport.is_closing():
                 self.active += 1
+                conn.in_use = True
                 return conn, False
             conn.close()
         loop = asyncio.get_running_loop()
@@ -390,6 +398,7 @@ class Pool:
         except OSError as exc:
             raise UpstreamError(f"connect to {self.origin.url} failed: {exc}", sent=False) from None
         self.active += 1
+        protocol.in_use = True
         return protocol, True
 
     def put(self, conn: UpstreamConnection) -> None:

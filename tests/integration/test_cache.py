@@ -93,6 +93,9 @@ def scripted(script: Script) -> Any:
             )
             if not_modified:
                 status = 304
+            if "bad304" in q and ("if-none-match" in headers or "if-modified-since" in headers):
+                status = 304  # a 304 naming another representation than the one stored
+                extra = [(n, '"someone-else"' if n == "ETag" else v) for n, v in extra]
             body = b"" if status in (204, 304) or method == "HEAD" else _body(q, n)
             head_out = f"HTTP/1.1 {status} X\r\n" + "".join(f"{k}: {v}\r\n" for k, v in extra)
             if "die" in q:
@@ -527,3 +530,19 @@ def test_length_shorter_than_the_body_stores_what_the_length_says(gw: Gateway, s
     assert first.body == b"x" * 10
     assert status_of(get(gw, f"{path}?cc=max-age%3D60&size=10")) == "edge; hit"
     assert script.count(path) == 1
+
+
+def test_a_304_for_another_representation_leaves_the_connection_to_one_exchange(gw: Gateway, script: Script) -> None:
+    """A revalidation answered by a 304 that selects nothing stored is passed on as it is; its origin connection
+    goes back to the pool once (twice in the pool, two requests would share it and one would never end)."""
+    path = fresh_path()
+    target = f"{path}?cc=max-age%3D1&etag=v1&bad304=1"
+    get(gw, target)
+    time.sleep(1.6)
+    for _ in range(3):
+        assert get(gw, target).status == 304
+    others = [f"{fresh_path()}?cc=no-store&sleep=0.2" for _ in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(lambda t: gw.request("GET", t, timeout=10), others))
+    assert [r.status for r in answers] == [200] * 8
+    assert [json.loads(r.body)["n"] for r in answers] == [1] * 8
