@@ -65,7 +65,22 @@ def _candidates(pools: tuple[Pool, ...], usable: Usable | None) -> Iterable[int]
     return range(len(pools)) if usable is None else [i for i, pool in enumerate(pools) if usable(pool)]
 
 
-class RoundRobin:
+class _Chooser:
+    """`pick` for balancers whose `_choose(usable)` gives the best index (-1: none) and the candidates."""
+
+    pools: tuple[Pool, ...]
+
+    def _choose(self, usable: Usable | None) -> tuple[int, Iterable[int]]:
+        raise NotImplementedError
+
+    def pick(self, client_ip: str, usable: Usable | None = None) -> Pool:
+        best, _ = self._choose(usable)
+        if best < 0:
+            raise NoUsableOrigin
+        return self.pools[best]
+
+
+class RoundRobin(_Chooser):
     """Smooth weighted round-robin (nginx's default); unusable origins do not take part in a round."""
 
     def __init__(self, pools: Sequence[Pool]) -> None:
@@ -77,12 +92,6 @@ class RoundRobin:
         candidates = _candidates(self.pools, usable)
         return smooth_choice(self.current, self.weights, candidates), candidates
 
-    def pick(self, client_ip: str, usable: Usable | None = None) -> Pool:
-        best, _ = self._choose(usable)
-        if best < 0:
-            raise NoUsableOrigin
-        return self.pools[best]
-
     def order(self, client_ip: str, usable: Usable | None = None) -> list[Pool]:
         best, candidates = self._choose(usable)
         if best < 0:
@@ -92,7 +101,7 @@ class RoundRobin:
         return [self.pools[best], *(self.pools[i] for i in rest)]
 
 
-class LeastConn:
+class LeastConn(_Chooser):
     """Fewest exchanges in flight per unit of weight, as nginx's `least_conn`.
 
     The origin with the smallest `active / weight` wins (compared as `a1 * w2 < a2 * w1`, no division,
@@ -123,12 +132,6 @@ class LeastConn:
         if len(tied) > 1:
             best = smooth_choice(self.current, weights, tied)
         return best, candidates
-
-    def pick(self, client_ip: str, usable: Usable | None = None) -> Pool:
-        best, _ = self._choose(usable)
-        if best < 0:
-            raise NoUsableOrigin
-        return self.pools[best]
 
     def order(self, client_ip: str, usable: Usable | None = None) -> list[Pool]:
         best, candidates = self._choose(usable)

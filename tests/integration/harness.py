@@ -790,6 +790,19 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, dict[bytes,
     return lines[0], headers, body
 
 
+async def read_text_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[str, str]] | None:
+    """`read_request` as text: (method, target, headers with lower-case names); None when the peer closed."""
+    try:
+        request = await read_request(reader)
+    except ConnectionError:
+        return None
+    if request is None:
+        return None
+    line, headers, _ = request
+    method, target, _ = line.decode("latin-1").split(" ", 2)
+    return method, target, {k.decode("latin-1"): v.decode("latin-1") for k, v in headers.items()}
+
+
 async def silent_handler(origin: ThreadedOrigin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     """Accepts and reads the request, then never answers."""
     if await read_request(reader) is not None:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .harness import Gateway, GatewayFactory, Response, ThreadedOrigin
+from .harness import Gateway, GatewayFactory, Response, ThreadedOrigin, read_text_request
 
 
 class Script:
@@ -44,19 +44,10 @@ def http_date(seconds_ago: float) -> str:
 def scripted(script: Script) -> Any:
     async def handle(origin: ThreadedOrigin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError):
+            request = await read_text_request(reader)
+            if request is None:
                 return
-            lines = head.decode("latin-1").split("\r\n")
-            method, target, _ = lines[0].split(" ", 2)
-            headers = {}
-            for line in lines[1:]:
-                if ":" in line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            if "content-length" in headers:
-                await reader.readexactly(int(headers["content-length"]))
+            method, target, headers = request
             url = urlsplit(target)
             q = {k: v[0] for k, v in parse_qs(url.query).items()}
             with script.lock:

@@ -18,7 +18,17 @@ import pytest
 
 from edge.origin_guard import verify
 
-from .harness import LOOPBACK, Gateway, GatewayFactory, Pki, Response, ThreadedOrigin, free_port, send
+from .harness import (
+    LOOPBACK,
+    Gateway,
+    GatewayFactory,
+    Pki,
+    Response,
+    ThreadedOrigin,
+    free_port,
+    read_text_request,
+    send,
+)
 
 
 class Behaviour:
@@ -40,19 +50,10 @@ class Behaviour:
 def behaving(behaviour: Behaviour) -> Any:
     async def handle(origin: ThreadedOrigin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError):
+            request = await read_text_request(reader)
+            if request is None:
                 return
-            lines = head.decode("latin-1").split("\r\n")
-            method, target, _ = lines[0].split(" ", 2)
-            headers = {}
-            for line in lines[1:]:
-                if ":" in line:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-            if "content-length" in headers:
-                await reader.readexactly(int(headers["content-length"]))
+            method, target, headers = request
             with behaviour.lock:
                 behaviour.seen.append((target, headers))
             if target == "/healthz":
