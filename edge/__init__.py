@@ -7,12 +7,16 @@ The map, in the order a request meets it:
   config.py       edge.toml -> frozen Config (tomlpos.py finds key lines, units.py sizes and durations)
   master.py       the master process: binds, forks and supervises the workers, turns signals into acts
   server.py       one worker: uvicorn listeners (https, http redirect, admin), its signals and draining;
-                  protocol.py adds TLS facts to the scope and bounds request heads
+                  protocol.py adds TLS facts to the scope, request ids, the head bound (431), the client
+                  timeouts (408) and the connection bound, and corks each loop turn's writes into one
   control.py      the control channel: a command reaches every worker (POST /reload, cache purges)
   tls/            certstore.py (scan, pair, index, choose; pemfile.py, pairing.py, choice.py, entries.py),
                   contexts.py (SSLContexts per choice, built in a thread after each load), sni.py (the SNI
                   callback), devcerts.py
-  gateway.py      the ASGI app: site, client, limits, ratelimit, waf head/body, static, forward, response, log
+  gateway.py      the ASGI app: head, site, client, limits, ratelimit, waf head/body, static, cache, forward,
+                  tunnel, response, store, log
+  framing.py      Host, Content-Length and Transfer-Encoding read strictly (400/501); urlnorm.py the path
+                  normalised once for rules, rate limits and origins
   exchange.py     per-request state; inspection.py the WAF's view of a request and the body prefix it reads
   sites.py        Host -> Site, mTLS per site; clients.py client address and request id
   static.py       [site.static] folders served by the gateway itself (staticpath.py: URL path -> file inside the
