@@ -51,7 +51,7 @@ from edge.proxy.compress import (
     should_compress,
     vary_on_accept_encoding,
 )
-from edge.proxy.forward import request_head, response_headers
+from edge.proxy.forward import request_head
 from edge.proxy.transfer import BodyTooLarge, ClientGone, Opened, RequestBody, open_exchange
 from edge.proxy.tunnel import (
     UPGRADE_HEADERS,
@@ -117,7 +117,7 @@ class Gateway:
             if status is None:
                 status = await self.static_phase(ex, scope, send, conn_info)
             if status is None:
-                status = await self.cache_lookup_phase(ex, scope, send)
+                status = await self.cache_lookup_phase(ex, scope, send, head.host or host.encode())
             if status is None:
                 await self.forward_phase(ex, state, scope, receive, send, head.host or host.encode(), conn_info)
             elif status:
@@ -281,7 +281,7 @@ class Gateway:
         verdict = await loop.run_in_executor(self.runtime.inspector, self._evaluate, rules, view, waf, "body")
         return self.waf_verdict(ex, verdict)
 
-    async def cache_lookup_phase(self, ex: Exchange, scope: Scope, send: Send) -> int | None:
+    async def cache_lookup_phase(self, ex: Exchange, scope: Scope, send: Send, host: bytes) -> int | None:
         """Answer from the cache when the stored response may serve (RFC 9111 section 4), else prepare the
         ticket that forward and store use: a revalidation, the stale fallback, a collapsed miss."""
         site = ex.site
@@ -310,7 +310,7 @@ class Gateway:
             if served is not None:
                 ex.cache = "hit" if decision is Reuse.FRESH else "stale"
                 if decision is Reuse.STALE_WHILE_REVALIDATE:
-                    self._refresh_later(ex, entry, scope)
+                    self._refresh_later(ex, entry, host)
                 await self.send_stored(ex, send, scope, served)
                 return 0
         if decision is Reuse.GATEWAY_TIMEOUT:
@@ -376,13 +376,16 @@ class Gateway:
             return
         ex.origin = opened.origin
         if opened.status == 101:
-            await self.tunnel_phase(ex, send, scope, opened, host, conn_info)
+            await self.tunnel_phase(ex, send, scope, opened, site.client_headers(opened.headers, host), conn_info)
             return
-        if ticket is not None and await self.cache_response_phase(ex, send, scope, opened):
+        base = site.client_headers(opened.headers, host)
+        if ticket is not None and await self.cache_response_phase(ex, send, scope, opened, base, host):
             return
-        await self.response_phase(ex, send, scope, opened, host, conn_info)
+        await self.response_phase(ex, send, scope, opened, base, conn_info)
 
-    async def cache_response_phase(self, ex: Exchange, send: Send, scope: Scope, opened: Opened) -> bool:
+    async def cache_response_phase(
+        self, ex: Exchange, send: Send, scope: Scope, opened: Opened, base: list[tuple[bytes, bytes]], host: bytes
+    ) -> bool:
         """The origin's answer as the cache sees it: a 304 that freshens the stored response (which then
         answers), a 5xx that `stale-if-error` covers, invalidation after an unsafe method (RFC 9111 section
         4.4), and whether the body is collected for the store. True when the client was answered here."""
@@ -390,20 +393,20 @@ class Gateway:
         site = ex.site
         assert ticket is not None and site is not None
         cache = self.runtime.cache
-        status, raw = opened.status, opened.headers
+        status = opened.status
         if ticket.reason == "method":
-            for key in invalidated_keys(ex.method, status, ticket.key, raw):
+            for key in invalidated_keys(ex.method, status, ticket.key, base):
                 cache.store.delete(key)
             return False
         stored = ticket.stored
         if status == 304 and stored is not None and ticket.forward_headers is not None:
             # A 304 has no body: the connection is complete, and stays with this exchange until response_phase
             # (or the answer from the store below) releases it.
-            if select_for_update([stored], raw) == [0]:
+            if select_for_update([stored], base) == [0]:
                 now = time.time()
                 fresh = freshen(
                     stored,
-                    raw,
+                    base,
                     request_headers=scope["headers"],
                     request_time=ticket.request_time,
                     response_time=now,
@@ -422,14 +425,13 @@ class Gateway:
             opened.conn.close()
             opened.conn.release()
             return True
-        headers = response_headers(raw, origin_authorities=site.origin_authorities, public_host=b"", extra=[])
-        directives = response_directives(headers, targeted=TARGETED)
+        directives = response_directives(base, targeted=TARGETED)
         ticket.storable = ex.method == "GET" and bool(
             is_storable(
                 "GET",
                 scope["headers"],
                 status,
-                headers,
+                base,
                 response=directives,
                 request=ticket.request,
                 store_set_cookie=site.config.cache.store_set_cookie,
@@ -478,7 +480,7 @@ class Gateway:
         )
         self.runtime.cache.store.put(ticket.key, entry)
 
-    def _refresh_later(self, ex: Exchange, entry: StoredResponse, scope: Scope) -> None:
+    def _refresh_later(self, ex: Exchange, entry: StoredResponse, host: bytes) -> None:
         """stale-while-revalidate: one background revalidation per key (RFC 5861 section 3)."""
         cache = self.runtime.cache
         ticket = ex.ticket
@@ -488,7 +490,6 @@ class Gateway:
             return
         cache.refreshing.add(ticket.key)
         request = revalidation_headers(variant_request_headers(entry), [entry])
-        host = ex.host.encode("idna")
         head = request_head(
             "GET",
             ex.target,
@@ -500,25 +501,32 @@ class Gateway:
             chunked=False,
             extra=_edge_headers(site, "GET", host, ex.target, _NO_CONNECTION),
         )
-        task = asyncio.get_running_loop().create_task(self._refresh(site, ticket.key, entry, head, request))
+        task = asyncio.get_running_loop().create_task(self._refresh(site, ticket.key, entry, head, request, host))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
     async def _refresh(
-        self, site: Site, key: str, entry: StoredResponse, head: bytes, request: list[tuple[bytes, bytes]]
+        self,
+        site: Site,
+        key: str,
+        entry: StoredResponse,
+        head: bytes,
+        request: list[tuple[bytes, bytes]],
+        host: bytes,
     ) -> None:
         cache = self.runtime.cache
         started = time.time()
         try:
             opened = await open_exchange(site, "-", "GET", head, None)
+            headers = site.client_headers(opened.headers, host)
             if opened.status == 304:
                 await _drain(opened, site.config.read_timeout)
-                if select_for_update([entry], opened.headers) == [0]:
+                if select_for_update([entry], headers) == [0]:
                     cache.store.put(
                         key,
                         freshen(
                             entry,
-                            opened.headers,
+                            headers,
                             request_headers=request,
                             request_time=started,
                             response_time=time.time(),
@@ -527,9 +535,6 @@ class Gateway:
                     )
                 return
             body = await _drain(opened, site.config.read_timeout, keep=site.config.cache.max_entry)
-            headers = response_headers(
-                opened.headers, origin_authorities=site.origin_authorities, public_host=b"", extra=[]
-            )
             directives = response_directives(headers, targeted=TARGETED)
             if body is not None and is_storable(
                 "GET",
@@ -572,21 +577,19 @@ class Gateway:
         await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def response_phase(
-        self, ex: Exchange, send: Send, scope: Scope, opened: Opened, host: bytes, conn_info: ConnectionInfo
+        self,
+        ex: Exchange,
+        send: Send,
+        scope: Scope,
+        opened: Opened,
+        base: list[tuple[bytes, bytes]],
+        conn_info: ConnectionInfo,
     ) -> None:
         """Stream the origin's response to the client (and into the store's ticket when it is storable); a
         failure mid-body aborts the client connection and leaves nothing in the store."""
         site = ex.site
         assert site is not None
         conn, status = opened.conn, opened.status
-        base = response_headers(
-            opened.headers,
-            origin_authorities=site.origin_authorities,
-            public_host=host,
-            extra=[],
-            origin_hosts=site.origin_hosts,
-            drop=site.response_drop,
-        )
         headers, encoder = _compression(site, ex, status, base, scope["headers"])
         headers = [*headers, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
         ticket = ex.ticket
@@ -636,7 +639,13 @@ class Gateway:
             conn.release()
 
     async def tunnel_phase(
-        self, ex: Exchange, send: Send, scope: Scope, opened: Opened, host: bytes, conn_info: ConnectionInfo
+        self,
+        ex: Exchange,
+        send: Send,
+        scope: Scope,
+        opened: Opened,
+        base: list[tuple[bytes, bytes]],
+        conn_info: ConnectionInfo,
     ) -> None:
         """The origin switched protocols. For a WebSocket handshake whose 101 checks out, the client gets the
         101 and the connection becomes a byte tunnel to the origin (proxy/tunnel.py) until a side closes or no
@@ -656,13 +665,6 @@ class Gateway:
                 await self.respond_error(ex, send, 502)
             return
         assert conn_info.hand_over is not None
-        base = response_headers(
-            opened.headers,
-            origin_authorities=site.origin_authorities,
-            public_host=host,
-            extra=[],
-            origin_hosts=site.origin_hosts,
-        )
         headers = [*base, *UPGRADE_HEADERS, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
         if site.hsts:
             headers.append((b"strict-transport-security", site.hsts))

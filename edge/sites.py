@@ -11,7 +11,7 @@ from cryptography.exceptions import InvalidSignature
 
 from edge.config import SiteConfig
 from edge.proxy.balancer import BALANCERS, Balancer
-from edge.proxy.forward import DROP_FROM_ORIGIN, origin_authorities
+from edge.proxy.forward import DROP_FROM_ORIGIN, origin_authorities, response_headers
 from edge.proxy.health import HealthPolicy, OriginHealth
 from edge.proxy.signing import Signer
 from edge.proxy.upstream import Pool
@@ -56,6 +56,18 @@ class Site:
             signer=Signer.from_env(config.origin_auth_secret_env) if config.origin_auth_secret_env else None,
             response_drop=DROP_FROM_ORIGIN | {name.encode("ascii") for name in config.drop_response_headers},
             static=StaticFolders.build(config.static, config.static_cache_control),
+        )
+
+    def client_headers(self, raw: list[tuple[bytes, bytes]], public_host: bytes) -> list[tuple[bytes, bytes]]:
+        """An origin's response headers as clients may see them (proxy/forward.py): the one place that applies
+        the site's rules, for what is forwarded, stored, merged from a 304 or refreshed in the background."""
+        return response_headers(
+            raw,
+            origin_authorities=self.origin_authorities,
+            public_host=public_host,
+            extra=[],
+            origin_hosts=self.origin_hosts,
+            drop=self.response_drop,
         )
 
     def accepts_client(self, leaf: x509.Certificate | None) -> bool:

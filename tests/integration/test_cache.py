@@ -73,6 +73,9 @@ def scripted(script: Script) -> Any:
                 extra.append(("Vary", q["vary"]))
             if "cookie" in q:
                 extra.append(("Set-Cookie", f"sid={q['cookie']}; Path=/"))
+            if "loc" in q:  # the origin naming itself, and a header the site drops
+                extra.append(("Location", f"http://127.0.0.1:{origin.port}/next"))
+                extra.append(("X-Backend", "node-7"))
             extra.append(("X-Origin-Count", str(n)))
             extra.append(("Date", http_date(0)))
             for name in q.get("echo", "").split(","):
@@ -537,3 +540,36 @@ def test_a_304_for_another_representation_leaves_the_connection_to_one_exchange(
         answers = list(pool.map(lambda t: gw.request("GET", t, timeout=10), others))
     assert [r.status for r in answers] == [200] * 8
     assert [json.loads(r.body)["n"] for r in answers] == [1] * 8
+
+
+def test_revalidated_and_refreshed_entries_keep_the_sites_header_rules(
+    module_factory: GatewayFactory, origin: ThreadedOrigin, script: Script
+) -> None:
+    """What a 304 or a background refresh brings into the store goes through the same header hygiene as a
+    forwarded response: the origin's address rewritten, the site's dropped headers dropped."""
+    gateway = module_factory.start([{**site(origin), "drop_response_headers": ["X-Backend"]}])
+
+    def clean(r: Response) -> None:
+        assert r.status == 200
+        assert r.header("location") == "https://localhost/next"
+        assert r.header("x-backend") is None
+
+    revalidated = f"{fresh_path()}?cc=max-age%3D1&etag=v1&loc=1"
+    clean(get(gateway, revalidated))
+    time.sleep(1.6)
+    second = get(gateway, revalidated)
+    assert "fwd-status=304" in status_of(second)
+    clean(second)
+    clean(get(gateway, revalidated))
+    path = fresh_path()
+    refreshed = f"{path}?cc=max-age%3D3%2C+stale-while-revalidate%3D30&loc=1"
+    clean(get(gateway, refreshed))
+    time.sleep(3.6)
+    clean(get(gateway, refreshed))  # stale, and a refresh behind it
+    deadline = time.monotonic() + 3
+    while script.count(path) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    hit = get(gateway, refreshed)
+    assert status_of(hit) == "edge; hit"
+    clean(hit)
