@@ -30,6 +30,7 @@ from starlette.routing import Route
 
 from edge import __version__, control, metrics
 from edge.cache.cache import key_for_url
+from edge.framing import scan_head
 from edge.reload import cert_not_after
 from edge.runtime import Runtime
 from edge.sites import host_from_header
@@ -252,6 +253,12 @@ def purge(runtime: Runtime, body: Any) -> int:
     return runtime.cache.purge(prefix=prefix, host=host)
 
 
+async def _refuse(send: Any, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class AdminHostGuard:
     """421 for a Host that is not the admin listener's own address, `localhost` or a loopback address."""
 
@@ -261,18 +268,15 @@ class AdminHostGuard:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            host = next((value for name, value in scope["headers"] if name == b"host"), b"")
-            if not self.allowed(host_from_header(host)):
-                body = b"421 Misdirected Request\nThe admin API answers only to its own address or localhost.\n"
-                headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
-                await send({"type": "http.response.start", "status": 421, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+            head = scan_head(scope["headers"], scope["http_version"], scope.get("edge.authority"))
+            if head.status:
+                await _refuse(send, head.status, b"400 Bad Request\nThe request head is not one edge can read.\n")
+                return
+            if not self.allowed(host_from_header(head.host or b"")):
+                await _refuse(send, 421, b"421 Misdirected Request\nThe admin API answers only to its own address.\n")
                 return
             if scope["method"] not in ("GET", "HEAD") and _cross_site(scope["headers"], self.own_host):
-                body = b"403 Forbidden\nThe admin API takes POST requests only from tools, not from web pages.\n"
-                headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
-                await send({"type": "http.response.start", "status": 403, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await _refuse(send, 403, b"403 Forbidden\nThe admin API takes POSTs only from tools, not web pages.\n")
                 return
         await self.app(scope, receive, send)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from edge.clients import new_request_id
 from edge.exchange import Exchange
-from edge.framing import valid_host
+from edge.framing import scan_head
 from edge.pages import error_page
 from edge.runtime import Runtime
 from edge.sites import host_from_header
@@ -21,16 +21,17 @@ class HttpsRedirect:
         if scope["type"] != "http":
             return
         state = self.runtime.state
-        host = next((v for n, v in scope["headers"] if n == b"host"), b"")
-        name = host_from_header(host) if host else ""
+        head = scan_head(scope["headers"], scope["http_version"], scope.get("edge.authority"))
+        name = host_from_header(head.host) if head.host else ""
         peer = scope["client"][0] if scope.get("client") else "-"
         request_id = scope.get("edge.request_id") or new_request_id()
         ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], name, peer)
         ex.client_ip = state.clients.client_ip(peer, None)
         try:
-            if not valid_host(host) or state.sites.match(name) is None:
-                # an invalid Host would end up in Location: an open redirect to another host
-                status = 400 if host and not valid_host(host) else 421
+            if head.status or state.sites.match(name) is None:
+                # an invalid or doubled Host would end up in Location: an open redirect to another host
+                status = head.status or 421
+                ex.error = head.error
                 headers, body = error_page(status, ex.request_id)
                 ex.status, ex.bytes_sent = status, len(body)
                 await send({"type": "http.response.start", "status": status, "headers": headers})

@@ -551,3 +551,15 @@ def test_admin_answers_only_its_own_host(gw: Gateway, host: str, status: int) ->
     assert r.status == status
     own = gw.admin("/status", headers={"Host": f"127.0.0.1:{gw.admin_port}"})
     assert own.status == 200
+
+
+@pytest.mark.parametrize("listener", ["http", "admin"])
+def test_every_listener_refuses_two_hosts(gw: Gateway, listener: str) -> None:
+    """The plain-HTTP redirect and the admin API read Host with the same strict scan as the https listener:
+    a second Host naming another host is a 400, not a redirect to it or an admin answer."""
+    port = gw.http_port if listener == "http" else gw.admin_port
+    with socket.create_connection((LOOPBACK, port), 5) as sock:
+        sock.sendall(b"GET /status HTTP/1.1\r\nHost: localhost\r\nHost: evil.test\r\nConnection: close\r\n\r\n")
+        answer = read_all(sock, 5)
+    assert statuses(answer) == [400]
+    assert b"evil.test" not in answer
