@@ -34,7 +34,8 @@ The map, in the order a request meets it:
                   checks), compress.py (gzip/brotli of text responses per site, streaming)
   origin_guard.py what origins run to check Edge-Origin-Auth; standard library only, imports nothing from edge
   cache/          the HTTP cache's pure core (RFC 9111 policy, validation, Vary, ranges, Cache-Status) and
-                  store.py (byte-bounded LRU), cache.py (collapsing, tickets); its own map in cache/__init__.py
+                  store.py (byte-bounded LRU), cache.py (collapsing, tickets); its own map in cache/__init__.py;
+                  cachephase.py the gateway's cache phases (lookup, the origin's answer, store)
   redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
   observe.py      the access log; logs.py one log format for everything (JSON or text), sinks, reopening;
                   facts.py what the access log needs beyond the Exchange; metrics.py the Prometheus families

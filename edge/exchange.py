@@ -77,3 +77,11 @@ class Exchange:
     upgrade: bytes | None = None  # the protocol an Upgrade request asked for (lower case), e.g. b"websocket"
     bytes_in: int | None = None  # a tunnel's bytes from the client to the origin (`bytes_sent`: the other way)
     waf_trace: Any = None  # (RuleSet, WafState) of the request once the WAF ran, for the audit log (waf_audit.py)
+
+    def own_headers(self) -> list[tuple[bytes, bytes]]:
+        """What edge adds to every response it sends: the request id, its own fields so far (rate limits,
+        Allow, ...), and the site's HSTS."""
+        out = [(b"edge-request-id", self.request_id.encode("ascii")), *self.response_headers]
+        if self.site is not None and self.site.hsts:
+            out.append((b"strict-transport-security", self.site.hsts))
+        return out

@@ -8,12 +8,12 @@
     waf head    rules that need no body, before a byte of it is read
     waf body    rules that read the body, on its first waf.max_body bytes
     static      [site.static] folders answered by the gateway itself, never forwarded (static.py)
-    cache       a stored response that may answer (RFC 9111), or a revalidation / collapsed miss (cache/)
+    cache       a stored response that may answer (RFC 9111), or a revalidation / collapsed miss (cachephase.py)
     forward     balancer -> pooled upstream connection -> request head and body streamed out (proxy/transfer.py)
     tunnel      a WebSocket handshake the origin accepted (101): bytes both ways until a side closes (proxy/tunnel.py)
     response    header hygiene (Server, Location rewrite, HSTS, request id) and the body streamed back;
                 for the cache: 304 freshening, stale-if-error, invalidation, and the body kept for the store
-    store       a complete storable response into the cache
+    store       a complete storable response into the cache (cachephase.py)
     log         the access-log line and metrics
 
 Phases do not call each other: `handle` calls them in order, so this one screen is the whole flow.
@@ -26,31 +26,13 @@ import asyncio
 import time
 from typing import Any
 
-from edge.cache.answer import Answer, answer
-from edge.cache.cache import TARGETED, Ticket
-from edge.cache.directives import request_directives, response_directives
-from edge.cache.entry import StoredResponse, stored_response
-from edge.cache.fields import combined
-from edge.cache.invalidation import invalidated_keys
-from edge.cache.keys import primary_key
-from edge.cache.policy import ERROR_STATUSES, Reuse, reuse, stale_on_error
-from edge.cache.status import HIT, HIT_STALE, CacheStatus
-from edge.cache.storability import is_storable
-from edge.cache.validation import freshen, revalidation_headers, select_for_update, variant_request_headers
+from edge.cachephase import CachePhases, forwarded_status
 from edge.clients import new_request_id
 from edge.exchange import ConnectionInfo, Exchange
 from edge.framing import Head, scan_head
 from edge.inspection import attach_body, read_prefix, request_view
 from edge.pages import error_page
-from edge.proxy.compress import (
-    HAVE_BROTLI,
-    Encoder,
-    choose,
-    compressed_304_headers,
-    compressed_headers,
-    should_compress,
-    vary_on_accept_encoding,
-)
+from edge.proxy.compress import negotiate
 from edge.proxy.forward import request_head
 from edge.proxy.transfer import BodyTooLarge, ClientGone, Opened, RequestBody, open_exchange
 from edge.proxy.tunnel import (
@@ -66,7 +48,7 @@ from edge.proxy.upstream import NoOrigin, UpstreamError, UpstreamTimeout
 from edge.ratelimit import StorageDown
 from edge.rules import RulesState
 from edge.runtime import ConfigState, Runtime
-from edge.sites import Site, host_from_header
+from edge.sites import host_from_header
 from edge.urlnorm import BadPath, normalize_path
 from edge.waf import RequestView, Verdict, WafState, evaluate, match_ratelimits
 
@@ -80,7 +62,7 @@ _NO_CONNECTION = ConnectionInfo()
 class Gateway:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.background: set[asyncio.Task[None]] = set()  # cache revalidations no client waits for
+        self.cache = CachePhases(runtime)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -117,7 +99,7 @@ class Gateway:
             if status is None:
                 status = await self.static_phase(ex, scope, send, conn_info)
             if status is None:
-                status = await self.cache_lookup_phase(ex, scope, send, head.host or host.encode())
+                status = await self.cache.lookup(ex, scope, send, head.host or host.encode())
             if status is None:
                 await self.forward_phase(ex, state, scope, receive, send, head.host or host.encode(), conn_info)
             elif status:
@@ -281,49 +263,6 @@ class Gateway:
         verdict = await loop.run_in_executor(self.runtime.inspector, self._evaluate, rules, view, waf, "body")
         return self.waf_verdict(ex, verdict)
 
-    async def cache_lookup_phase(self, ex: Exchange, scope: Scope, send: Send, host: bytes) -> int | None:
-        """Answer from the cache when the stored response may serve (RFC 9111 section 4), else prepare the
-        ticket that forward and store use: a revalidation, the stale fallback, a collapsed miss."""
-        site = ex.site
-        assert site is not None
-        config = site.config.cache
-        if not config.enabled or ex.upgrade == WEBSOCKET:  # a handshake is never answered from the cache
-            return None
-        cache = self.runtime.cache
-        key = primary_key("https", ex.host, ex.target.decode("latin-1"))
-        headers: list[tuple[bytes, bytes]] = scope["headers"]
-        now = time.time()
-        ticket = ex.ticket = Ticket(key, request_directives(headers), now, max_entry=config.max_entry)
-        if ex.method not in ("GET", "HEAD"):
-            ticket.reason = "method"
-            return None
-        entry = cache.store.get(key, headers)
-        if entry is None and ex.method == "GET" and not cache.lead(key):
-            ticket.collapsed = await cache.wait(key)
-            now = time.time()
-            entry = cache.store.get(key, headers)
-        elif entry is None and ex.method == "GET":
-            ticket.leader = True
-        decision = reuse(entry, ticket.request, now)
-        if entry is not None and decision in _SERVE:
-            served = answer(entry, ex.method, headers, now, HIT if decision is Reuse.FRESH else HIT_STALE)
-            if served is not None:
-                ex.cache = "hit" if decision is Reuse.FRESH else "stale"
-                if decision is Reuse.STALE_WHILE_REVALIDATE:
-                    self._refresh_later(ex, entry, host)
-                await self.send_stored(ex, send, scope, served)
-                return 0
-        if decision is Reuse.GATEWAY_TIMEOUT:
-            ex.cache = "miss"
-            return 504
-        ticket.stored = entry
-        if entry is None:
-            ticket.reason = "uri-miss" if not cache.store.variants(key) else "vary-miss"
-        elif decision is Reuse.REVALIDATE:
-            ticket.reason = "stale"
-            ticket.forward_headers = revalidation_headers(headers, [entry])
-        return None
-
     async def static_phase(self, ex: Exchange, scope: Scope, send: Send, conn_info: ConnectionInfo) -> int | None:
         """A path under one of the site's static prefixes is answered from its folder (static.py), 404 included;
         None lets any other request go on. 0 means the response was sent."""
@@ -347,7 +286,7 @@ class Gateway:
         assert site is not None
         ticket = ex.ticket
         chunked = ex.chunked
-        edge_extra = _edge_headers(site, ex.method, host, ex.target, conn_info)
+        edge_extra = site.forward_headers(ex.method, host, ex.target, conn_info.client_subject)
         head = request_head(
             ex.method,
             ex.target,
@@ -365,7 +304,7 @@ class Gateway:
         except UpstreamError as exc:
             ex.error, ex.origin = str(exc), exc.origin
             status = 504 if isinstance(exc, UpstreamTimeout) else 503 if isinstance(exc, NoOrigin) else 502
-            if not await self.stale_if_error(ex, send, scope, status, disconnected=True):
+            if not await self.cache.stale_if_error(ex, send, scope, status, disconnected=True):
                 await self.respond_error(ex, send, status)
             return
         except BodyTooLarge:
@@ -379,202 +318,9 @@ class Gateway:
             await self.tunnel_phase(ex, send, scope, opened, site.client_headers(opened.headers, host), conn_info)
             return
         base = site.client_headers(opened.headers, host)
-        if ticket is not None and await self.cache_response_phase(ex, send, scope, opened, base, host):
+        if ticket is not None and await self.cache.on_response(ex, send, scope, opened, base, host):
             return
         await self.response_phase(ex, send, scope, opened, base, conn_info)
-
-    async def cache_response_phase(
-        self, ex: Exchange, send: Send, scope: Scope, opened: Opened, base: list[tuple[bytes, bytes]], host: bytes
-    ) -> bool:
-        """The origin's answer as the cache sees it: a 304 that freshens the stored response (which then
-        answers), a 5xx that `stale-if-error` covers, invalidation after an unsafe method (RFC 9111 section
-        4.4), and whether the body is collected for the store. True when the client was answered here."""
-        ticket = ex.ticket
-        site = ex.site
-        assert ticket is not None and site is not None
-        cache = self.runtime.cache
-        status = opened.status
-        if ticket.reason == "method":
-            for key in invalidated_keys(ex.method, status, ticket.key, base):
-                cache.store.delete(key)
-            return False
-        stored = ticket.stored
-        if status == 304 and stored is not None and ticket.forward_headers is not None:
-            # A 304 has no body: the connection is complete, and stays with this exchange until response_phase
-            # (or the answer from the store below) releases it.
-            if select_for_update([stored], base) == [0]:
-                now = time.time()
-                fresh = freshen(
-                    stored,
-                    base,
-                    request_headers=scope["headers"],
-                    request_time=ticket.request_time,
-                    response_time=now,
-                    targeted=TARGETED,
-                )
-                cache.store.put(ticket.key, fresh)
-                member = CacheStatus(fwd="stale", fwd_status=304, stored=True).value()
-                served = answer(fresh, ex.method, scope["headers"], now, member)
-                if served is not None:
-                    ex.cache = "revalidated"
-                    opened.conn.release()
-                    await self.send_stored(ex, send, scope, served)
-                    return True
-            return False
-        if status in ERROR_STATUSES and await self.stale_if_error(ex, send, scope, status, disconnected=False):
-            opened.conn.close()
-            opened.conn.release()
-            return True
-        directives = response_directives(base, targeted=TARGETED)
-        ticket.storable = ex.method == "GET" and bool(
-            is_storable(
-                "GET",
-                scope["headers"],
-                status,
-                base,
-                response=directives,
-                request=ticket.request,
-                store_set_cookie=site.config.cache.store_set_cookie,
-            )
-        )
-        if ticket.storable:
-            ticket.parts = []
-        elif ticket.leader:
-            cache.release(ticket.key)  # the waiters go to the origin themselves
-        ex.cache = "miss" if ticket.storable else "bypass"
-        return False
-
-    async def stale_if_error(self, ex: Exchange, send: Send, scope: Scope, status: int, *, disconnected: bool) -> bool:
-        """Serve the stored response instead of an origin failure when RFC 5861's stale-if-error allows it, or
-        (`disconnected`: the origin could not be reached) the site's `stale_if_error` allowance."""
-        ticket = ex.ticket
-        site = ex.site
-        stored = ticket.stored if ticket is not None else None
-        if stored is None or ticket is None or site is None:
-            return False
-        now = time.time()
-        allowance = site.config.cache.stale_if_error if disconnected else 0.0
-        if not stale_on_error(stored, ticket.request, now, default_stale_if_error=allowance):
-            return False
-        member = CacheStatus(fwd="stale", fwd_status=status, detail="stale-if-error").value()
-        served = answer(stored, ex.method, scope["headers"], now, member)
-        if served is None:
-            return False
-        ex.cache = "stale"
-        await self.send_stored(ex, send, scope, served)
-        return True
-
-    def store_phase(self, ex: Exchange, opened: Opened, headers: list[tuple[bytes, bytes]], scope: Scope) -> None:
-        """Keep a complete, storable response (never one cut short: the caller only calls this at its end)."""
-        ticket = ex.ticket
-        if ticket is None or ticket.parts is None:
-            return
-        entry = stored_response(
-            opened.status,
-            headers,
-            b"".join(ticket.parts),
-            request_headers=scope["headers"],
-            request_time=ticket.request_time,
-            response_time=time.time(),
-            targeted=TARGETED,
-        )
-        self.runtime.cache.store.put(ticket.key, entry)
-
-    def _refresh_later(self, ex: Exchange, entry: StoredResponse, host: bytes) -> None:
-        """stale-while-revalidate: one background revalidation per key (RFC 5861 section 3)."""
-        cache = self.runtime.cache
-        ticket = ex.ticket
-        site = ex.site
-        assert ticket is not None and site is not None
-        if ticket.key in cache.refreshing:
-            return
-        cache.refreshing.add(ticket.key)
-        request = revalidation_headers(variant_request_headers(entry), [entry])
-        head = request_head(
-            "GET",
-            ex.target,
-            request,
-            client_ip=ex.peer,
-            trusted_peer=False,
-            host=host,
-            length=None,
-            chunked=False,
-            extra=_edge_headers(site, "GET", host, ex.target, _NO_CONNECTION),
-        )
-        task = asyncio.get_running_loop().create_task(self._refresh(site, ticket.key, entry, head, request, host))
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
-
-    async def _refresh(
-        self,
-        site: Site,
-        key: str,
-        entry: StoredResponse,
-        head: bytes,
-        request: list[tuple[bytes, bytes]],
-        host: bytes,
-    ) -> None:
-        cache = self.runtime.cache
-        started = time.time()
-        try:
-            opened = await open_exchange(site, "-", "GET", head, None)
-            headers = site.client_headers(opened.headers, host)
-            if opened.status == 304:
-                await _drain(opened, site.config.read_timeout)
-                if select_for_update([entry], headers) == [0]:
-                    cache.store.put(
-                        key,
-                        freshen(
-                            entry,
-                            headers,
-                            request_headers=request,
-                            request_time=started,
-                            response_time=time.time(),
-                            targeted=TARGETED,
-                        ),
-                    )
-                return
-            body = await _drain(opened, site.config.read_timeout, keep=site.config.cache.max_entry)
-            directives = response_directives(headers, targeted=TARGETED)
-            if body is not None and is_storable(
-                "GET",
-                request,
-                opened.status,
-                headers,
-                response=directives,
-                store_set_cookie=site.config.cache.store_set_cookie,
-            ):
-                cache.store.put(
-                    key,
-                    stored_response(
-                        opened.status,
-                        headers,
-                        body,
-                        request_headers=request,
-                        request_time=started,
-                        response_time=time.time(),
-                        targeted=TARGETED,
-                    ),
-                )
-        except (UpstreamError, OSError):
-            pass  # the stale entry stays; the next request revalidates in the foreground
-        finally:
-            cache.refreshing.discard(key)
-
-    async def send_stored(self, ex: Exchange, send: Send, scope: Scope, served: Answer) -> None:
-        """A response answered from the cache, with edge's own headers."""
-        site = ex.site
-        assert site is not None
-        headers, encoder = _compression(site, ex, served.status, served.headers, scope["headers"])
-        headers = [*headers, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
-        if site.hsts:
-            headers.append((b"strict-transport-security", site.hsts))
-        body = served.body if encoder is None else encoder.feed(served.body, more_coming=True) + encoder.finish()
-        ex.status = served.status
-        ex.bytes_sent = len(body)
-        ex.response_started = True
-        await send({"type": "http.response.start", "status": served.status, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
 
     async def response_phase(
         self,
@@ -590,13 +336,11 @@ class Gateway:
         site = ex.site
         assert site is not None
         conn, status = opened.conn, opened.status
-        headers, encoder = _compression(site, ex, status, base, scope["headers"])
-        headers = [*headers, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
+        headers, encoder = negotiate(site.config.compress, ex.method, status, base, scope["headers"])
         ticket = ex.ticket
         if ticket is not None:
-            headers.append((b"cache-status", _forwarded_status(ticket)))
-        if site.hsts:
-            headers.append((b"strict-transport-security", site.hsts))
+            headers = [*headers, (b"cache-status", forwarded_status(ticket))]
+        headers = [*headers, *ex.own_headers()]
         ex.status = status
         read_timeout = site.config.read_timeout
         deadline = ex.started + site.config.total_timeout
@@ -630,7 +374,7 @@ class Gateway:
                     conn.close()
                     break
             if collect is not None and conn.complete and not conn.chunks and conn.error is None:
-                self.store_phase(ex, opened, base, scope)
+                self.cache.store(ex, opened, base, scope)
         except UpstreamError as exc:
             ex.error = str(exc)
             conn.close()
@@ -665,9 +409,7 @@ class Gateway:
                 await self.respond_error(ex, send, 502)
             return
         assert conn_info.hand_over is not None
-        headers = [*base, *UPGRADE_HEADERS, (b"edge-request-id", ex.request_id.encode()), *ex.response_headers]
-        if site.hsts:
-            headers.append((b"strict-transport-security", site.hsts))
+        headers = [*base, *UPGRADE_HEADERS, *ex.own_headers()]
         ex.status, ex.response_started = 101, True
         tunnel = Tunnel(conn_info.hand_over(), opened.conn, idle=site.config.read_timeout)
         try:
@@ -691,60 +433,6 @@ class Gateway:
 
 
 # --- small pure pieces of the phases ----------------------------------------------------------------------------
-
-
-_SERVE = frozenset({Reuse.FRESH, Reuse.STALE, Reuse.STALE_WHILE_REVALIDATE})
-
-
-def _edge_headers(
-    site: Site, method: str, host: bytes, target: bytes, conn_info: ConnectionInfo
-) -> tuple[tuple[bytes, bytes], ...]:
-    """The headers only edge sets on a forwarded request: the verified client certificate's subject (mTLS)
-    and the origin signature (`origin_auth`, CONTRACT: HMAC over time, method, host and target)."""
-    out: tuple[tuple[bytes, bytes], ...] = ()
-    if conn_info.client_subject:
-        out = ((b"x-client-cert-subject", conn_info.client_subject.encode()),)
-    if site.signer is not None:
-        out += ((b"edge-origin-auth", site.signer.header(method, host, target, int(time.time()))),)
-    return out
-
-
-def _compression(
-    site: Site, ex: Exchange, status: int, headers: list[tuple[bytes, bytes]], request: list[tuple[bytes, bytes]]
-) -> tuple[list[tuple[bytes, bytes]], Encoder | None]:
-    """The response headers and the encoder when the site compresses (`compress = true`, proxy/compress.py):
-    the store always keeps the body as the origin sent it, so one stored copy serves every Accept-Encoding."""
-    if not site.config.compress:
-        return headers, None
-    coding = choose(combined(request, b"accept-encoding"), HAVE_BROTLI)
-    if status == 304:
-        return (compressed_304_headers(headers) if coding is not None else headers), None
-    if not should_compress(status, ex.method, headers, request):
-        return headers, None
-    if coding is None:
-        return vary_on_accept_encoding(headers), None
-    return compressed_headers(headers, coding), Encoder(coding)
-
-
-def _forwarded_status(ticket: Ticket) -> bytes:
-    """The Cache-Status member of a forwarded response (RFC 9211 section 2.2)."""
-    return CacheStatus(fwd=ticket.reason, stored=ticket.parts is not None, collapsed=ticket.collapsed).value()
-
-
-async def _drain(opened: Opened, timeout: float, keep: int | None = None) -> bytes | None:
-    """Read a response body to its end and give the connection back; the body when it fits `keep` bytes."""
-    parts: list[bytes] | None = []
-    size = 0
-    try:
-        while (chunk := await opened.conn.read_chunk(timeout)) is not None:
-            size += len(chunk)
-            if parts is not None:
-                parts.append(chunk)
-                if keep is not None and size > keep:
-                    parts = None
-    finally:
-        opened.conn.release()
-    return b"".join(parts) if parts is not None and keep is not None else None
 
 
 def _client_gone(ex: Exchange, conn_info: ConnectionInfo) -> None:

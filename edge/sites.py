@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +58,18 @@ class Site:
             response_drop=DROP_FROM_ORIGIN | {name.encode("ascii") for name in config.drop_response_headers},
             static=StaticFolders.build(config.static, config.static_cache_control),
         )
+
+    def forward_headers(
+        self, method: str, host: bytes, target: bytes, client_subject: str = ""
+    ) -> tuple[tuple[bytes, bytes], ...]:
+        """The headers only edge sets on a forwarded request: the verified client certificate's subject (mTLS)
+        and the origin signature (`origin_auth`: HMAC over time, method, host and target)."""
+        out: tuple[tuple[bytes, bytes], ...] = ()
+        if client_subject:
+            out = ((b"x-client-cert-subject", client_subject.encode()),)
+        if self.signer is not None:
+            out += ((b"edge-origin-auth", self.signer.header(method, host, target, int(time.time()))),)
+        return out
 
     def client_headers(self, raw: list[tuple[bytes, bytes]], public_host: bytes) -> list[tuple[bytes, bytes]]:
         """An origin's response headers as clients may see them (proxy/forward.py): the one place that applies

@@ -246,18 +246,10 @@ def _variant(root: str, file: OpenFile, accept: bytes | None) -> tuple[OpenFile,
 # --- sending ---------------------------------------------------------------------------------------------------
 
 
-def _edge_headers(ex: Exchange) -> list[tuple[bytes, bytes]]:
-    """What edge adds to every response it sends: the request id, its own fields so far, HSTS."""
-    out = [(b"edge-request-id", ex.request_id.encode("ascii")), *ex.response_headers]
-    if ex.site is not None and ex.site.hsts:
-        out.append((b"strict-transport-security", ex.site.hsts))
-    return out
-
-
 async def _send_head_only(ex: Exchange, send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> int:
     ex.status = status
     ex.response_started = True
-    await send({"type": "http.response.start", "status": status, "headers": headers + _edge_headers(ex)})
+    await send({"type": "http.response.start", "status": status, "headers": headers + ex.own_headers()})
     await send({"type": "http.response.body", "body": b"", "more_body": False})
     return 0
 
@@ -291,7 +283,7 @@ async def _send_file(
             return 503
     ex.status = status
     ex.response_started = True
-    await send({"type": "http.response.start", "status": status, "headers": headers + _edge_headers(ex)})
+    await send({"type": "http.response.start", "status": status, "headers": headers + ex.own_headers()})
     if not body or length <= SMALL_FILE:
         ex.bytes_sent = len(data)
         await send({"type": "http.response.body", "body": data, "more_body": False})

@@ -347,3 +347,22 @@ class Encoder:
             return b""
         self._done = True
         return self._codec.finish()
+
+
+def negotiate(
+    enabled: bool, method: str, status: int, headers: Headers, request_headers: Headers
+) -> tuple[HeaderList, Encoder | None]:
+    """A response's headers and its encoder for one request, when the site compresses (`compress = true`);
+    the headers as they are and None otherwise. Callers keep the body as the origin sent it (the cache
+    stores that), so one stored copy serves every Accept-Encoding."""
+    if not enabled:
+        return list(headers), None
+    accept = [value for name, value in request_headers if name == b"accept-encoding"]
+    coding = choose(b", ".join(accept) if accept else None, HAVE_BROTLI)
+    if status == 304:
+        return (compressed_304_headers(headers) if coding is not None else list(headers)), None
+    if not should_compress(status, method, headers, request_headers):
+        return list(headers), None
+    if coding is None:
+        return vary_on_accept_encoding(headers), None
+    return compressed_headers(headers, coding), Encoder(coding)

@@ -19,6 +19,7 @@ from edge.proxy.compress import (
     choose,
     compressed_304_headers,
     compressed_headers,
+    negotiate,
     should_compress,
     vary_on_accept_encoding,
 )
@@ -360,3 +361,16 @@ def test_any_chunking_round_trips_and_flushed_input_is_decodable(
             assert decoded == body[:end]
     decoded += decode(encoder.finish())
     assert decoded == body
+
+
+def test_negotiate_is_the_whole_decision_for_one_response() -> None:
+    page = [(b"content-type", b"text/html"), (b"content-length", b"5000"), (b"etag", b'"v1"')]
+    gzip_ok = [(b"accept-encoding", b"gzip")]
+    assert negotiate(False, "GET", 200, page, gzip_ok) == (page, None)
+    headers, encoder = negotiate(True, "GET", 200, page, gzip_ok)
+    assert encoder is not None and (b"content-encoding", b"gzip") in headers and (b"etag", b'W/"v1"') in headers
+    plain, none = negotiate(True, "GET", 200, page, [])
+    assert none is None and (b"vary", b"Accept-Encoding") in plain
+    assert negotiate(True, "HEAD", 200, page, gzip_ok)[1] is None
+    not_modified, _ = negotiate(True, "GET", 304, [(b"etag", b'"v1"')], gzip_ok)
+    assert (b"etag", b'W/"v1"') in not_modified
