@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import replay
+from tests.bench.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -53,12 +54,6 @@ CORPORA = ("gotestwaf.jsonl", "crs.jsonl")
 BENIGN = ROOT / "tests" / "corpus" / "benign"
 BENIGN_TARGET = 1.0  # percent of the measured half blocked at paranoia 1
 TOP_RULES = 15
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
