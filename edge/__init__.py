@@ -38,7 +38,7 @@ The map, in the order a request meets it:
                   cachephase.py the gateway's cache phases (lookup, the origin's answer, store)
   redirect.py     the plain-HTTP listener; pages.py the gateway's error pages; admin.py the admin API
   observe.py      the access log; logs.py one log format for everything (JSON or text), sinks, reopening;
-                  facts.py what the access log needs beyond the Exchange; metrics.py the Prometheus families
+                  metrics.py the Prometheus families
                   (multiprocess mode, a per-worker tally); runtime.py the live snapshots; reload.py + watch.py
                   take changes to edge.toml, certs/ (inotify, stat poll as safety net) and
                   rules/ live

@@ -80,6 +80,7 @@ class Gateway:
         request_id = scope.get("edge.request_id") or new_request_id()
         ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], host, peer)
         ex.body_length, ex.chunked, ex.has_length = head.body_length, head.chunked, head.has_length
+        ex.scope = scope
         try:
             status = self.head_phase(ex, head, scope)
             if status is None:
@@ -313,7 +314,7 @@ class Gateway:
         except ClientGone:
             _client_gone(ex, conn_info)
             return
-        ex.origin = opened.origin
+        ex.origin, ex.upstream_ms = opened.origin, opened.upstream_ms
         if opened.status == 101:
             await self.tunnel_phase(ex, send, scope, opened, site.client_headers(opened.headers, host), conn_info)
             return

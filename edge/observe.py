@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
 from edge.config import DEFAULT_REDACT
-from edge.facts import RequestFacts
 from edge.logs import Sink, open_sink
 
 if TYPE_CHECKING:
@@ -49,10 +48,10 @@ class AccessLog:
         self.pending: list[str] = []
         self._task: asyncio.Task[None] | None = None
 
-    def record(self, ex: Exchange, duration: float, facts: RequestFacts | None, upstream_ms: float | None) -> None:
-        """Queue the line of one finished request (`upstream_ms`: from `facts`, computed once by the caller)."""
+    def record(self, ex: Exchange, duration: float) -> None:
+        """Queue the line of one finished request."""
         if self.sink is not None:
-            self.write(self.format(ex, duration, facts, self.redact, self.pid, upstream_ms))
+            self.write(self.format(ex, duration, self.redact, self.pid))
 
     def write(self, line: str) -> None:
         """Queue one line (ending in a newline)."""
@@ -98,9 +97,8 @@ def redact_query(query: bytes, names: frozenset[str]) -> str:
     return "&".join(parts)
 
 
-def request_details(facts: RequestFacts, redact: frozenset[str]) -> tuple[str | None, ...]:
+def request_details(scope: dict[str, Any], redact: frozenset[str]) -> tuple[str | None, ...]:
     """(query, user_agent, referer, tls_version, sni): the fields of a line that come from the scope."""
-    scope = facts.scope
     user_agent = referer = None
     for name, value in scope.get("headers", ()):
         if name == b"user-agent":
@@ -126,17 +124,11 @@ def _opt(value: str | None) -> str:
     return _quote(value) if value is not None else "null"
 
 
-def access_line(
-    ex: Exchange,
-    duration: float,
-    facts: RequestFacts | None,
-    redact: frozenset[str],
-    pid: int = 0,
-    upstream_ms: float | None = None,
-) -> str:
+def access_line(ex: Exchange, duration: float, redact: frozenset[str], pid: int = 0) -> str:
     """The JSON access-log line: the fields of the README's "Operating it" section, formatted directly."""
-    query, agent, referer, version, sni = request_details(facts, redact) if facts is not None else _NONE
-    bytes_in = facts.scope.get("edge.bytes_in", 0) if facts is not None else 0
+    scope, upstream_ms = ex.scope, ex.upstream_ms
+    query, agent, referer, version, sni = request_details(scope, redact) if scope is not None else _NONE
+    bytes_in = scope.get("edge.bytes_in", 0) if scope is not None else 0
     if ex.bytes_in is not None:  # a tunnel (WebSocket): its bytes from the client too; `bytes` went to it
         bytes_in += ex.bytes_in
     tail = f',"error":{_quote(ex.error)}' if ex.error else ""
@@ -154,16 +146,10 @@ def access_line(
     )
 
 
-def text_line(
-    ex: Exchange,
-    duration: float,
-    facts: RequestFacts | None,
-    redact: frozenset[str],
-    pid: int = 0,
-    upstream_ms: float | None = None,
-) -> str:
+def text_line(ex: Exchange, duration: float, redact: frozenset[str], pid: int = 0) -> str:
     """The same facts for a person: `ts client "METHOD host/path?query" status bytes duration key=value...`."""
-    query, agent, _, _, _ = request_details(facts, redact) if facts is not None else _NONE
+    upstream_ms = ex.upstream_ms
+    query, agent, _, _, _ = request_details(ex.scope, redact) if ex.scope is not None else _NONE
     target = ex.path + (f"?{query}" if query else "")
     extra = [f"id={ex.request_id}", f"pid={pid}"]
     for key in ("origin", "cache", "error"):

@@ -27,6 +27,7 @@ class HttpsRedirect:
         request_id = scope.get("edge.request_id") or new_request_id()
         ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], name, peer)
         ex.client_ip = state.clients.client_ip(peer, None)
+        ex.scope = scope
         try:
             if head.status or state.sites.match(name) is None:
                 # an invalid or doubled Host would end up in Location: an open redirect to another host

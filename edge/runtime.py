@@ -18,7 +18,6 @@ from edge.cache.cache import EdgeCache
 from edge.clients import ClientResolver
 from edge.config import Config
 from edge.exchange import Exchange
-from edge.facts import CURRENT
 from edge.metrics import METHOD_CLASS, TALLY, UNMATCHED_SITE, child, status_class
 from edge.observe import AccessLog
 from edge.proxy.checks import HealthChecks
@@ -106,7 +105,6 @@ class Runtime:
         """The end of every request on any listener: its access-log line, its metrics and, when a WAF rule
         matched it, its audit line and its place in the ring of recent matched requests (edge/waf_audit.py)."""
         duration = time.perf_counter() - ex.started
-        facts = CURRENT.get()
         site = ex.site.config.hosts[0] if ex.site is not None else UNMATCHED_SITE
         status = ex.status
         key = (site, METHOD_CLASS.get(ex.method, "other"), status)
@@ -121,7 +119,7 @@ class Runtime:
         if status != 101:  # a tunnel lasts as long as its WebSocket: not a request latency
             tally.observe(kids[1], duration)
         origin = ex.origin
-        upstream = facts.upstream_ms() if facts is not None else None
+        upstream = ex.upstream_ms
         if origin is not None:
             if upstream is not None:
                 tally.observe(child(metrics.ORIGIN_DURATION, site, origin), upstream / 1000)
@@ -132,7 +130,7 @@ class Runtime:
         if ex.ratelimit:
             outcome = "error" if "error" in ex.ratelimit else "limited" if status == 429 else "allowed"
             tally.inc(child(metrics.RATELIMIT_REQUESTS, str(ex.ratelimit.get("rule", "")), outcome))
-        self.log.record(ex, duration, facts, upstream)
+        self.log.record(ex, duration)
         if ex.waf_trace is not None:
             self.audit.observe(ex, self.state.config.waf)
 

@@ -23,7 +23,6 @@ import uvicorn
 from edge import control, logs, metrics
 from edge.admin import build_admin, purge
 from edge.config import Config, Listen
-from edge.facts import CollectFacts
 from edge.gateway import Gateway
 from edge.protocol import Connections, EdgeHttpProtocol, protocol_class
 from edge.proxyproto import ProxyThenTls
@@ -151,7 +150,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
         "ws": "none",
         "proxy_headers": False,  # X-Forwarded-For is trusted only from server.trusted_proxies, by edge itself
     }
-    app = CollectFacts(Gateway(runtime))
+    app = Gateway(runtime)
     if config.server.proxy_protocol:
         # Plain TCP first: a trusted proxy may prefix the connection with a PROXY header before TLS.
         protocol: Any = _proxied_https(base_context(config, certs), runtime, http_protocol)
@@ -161,7 +160,7 @@ async def serve_worker(config: Config, listeners: Listeners, rules: RulesState, 
     handshake = config.server.client_header_timeout
     servers = [(EdgeServer(https, handshake), listeners.https)]
     if listeners.http is not None:
-        redirect = CollectFacts(HttpsRedirect(runtime))
+        redirect = HttpsRedirect(runtime)
         servers.append((EdgeServer(uvicorn.Config(redirect, **common), handshake), listeners.http))
     if listeners.admin is not None and index == 0:
         servers.append((EdgeServer(uvicorn.Config(build_admin(runtime), **common), handshake), listeners.admin))

@@ -11,7 +11,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from edge.config import SiteConfig
-from edge.proxy.balancer import BALANCERS, Balancer
+from edge.proxy.balancer import Balancer, balancer_for
 from edge.proxy.forward import DROP_FROM_ORIGIN, origin_authorities, response_headers
 from edge.proxy.health import HealthPolicy, OriginHealth
 from edge.proxy.signing import Signer
@@ -49,7 +49,7 @@ class Site:
             index=index,
             config=config,
             pools=pools,
-            balancer=BALANCERS[config.balance](pools),
+            balancer=balancer_for(config.balance, pools),
             origin_authorities=authorities,
             origin_hosts=frozenset(origin.host.lower().encode("idna") for origin in config.origins),
             hsts=config.hsts.encode("latin-1"),

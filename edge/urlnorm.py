@@ -17,7 +17,7 @@ from __future__ import annotations
 
 _HEX = b"0123456789ABCDEFabcdef"
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-_NEEDS_WORK = (b"%", b"\\", b"//", b"/.")
+_PERCENT, _BACKSLASH = ord("%"), ord("\\")
 
 
 class BadPath(ValueError):
@@ -28,10 +28,12 @@ def normalize_path(raw: bytes) -> bytes:
     """The normalised form of a request path (no query). Paths that are already normal are returned as is."""
     if not raw.startswith(b"/"):
         return raw  # `*` (OPTIONS) or empty: nothing to normalise
-    if not any(marker in raw for marker in _NEEDS_WORK):
+    # `int in bytes` and `find` cost no exception: `bytes in bytes` raises and clears a TypeError first.
+    percent, backslash = _PERCENT in raw, _BACKSLASH in raw
+    if not percent and not backslash and raw.find(b"//") < 0 and raw.find(b"/.") < 0:
         return raw
-    path = _decode_unreserved(raw) if b"%" in raw else raw
-    if b"\\" in path:
+    path = _decode_unreserved(raw) if percent else raw
+    if backslash:
         path = path.replace(b"\\", b"/")
     return _remove_dot_segments(path)
 

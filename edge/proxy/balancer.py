@@ -212,8 +212,30 @@ class IpHash:
         return [self.pools[i] for i in ranked]
 
 
+class Only:
+    """A site with a single origin: every strategy chooses it, so none is computed per request."""
+
+    def __init__(self, pools: Sequence[Pool]) -> None:
+        self.pools = tuple(pools)
+
+    def pick(self, client_ip: str, usable: Usable | None = None) -> Pool:
+        pool = self.pools[0]
+        if usable is not None and not usable(pool):
+            raise NoUsableOrigin
+        return pool
+
+    def order(self, client_ip: str, usable: Usable | None = None) -> list[Pool]:
+        pool = self.pools[0]
+        return [pool] if usable is None or usable(pool) else []
+
+
 BALANCERS: dict[str, type[RoundRobin] | type[LeastConn] | type[IpHash]] = {
     "round-robin": RoundRobin,
     "least-conn": LeastConn,
     "ip-hash": IpHash,
 }
+
+
+def balancer_for(strategy: str, pools: Sequence[Pool]) -> Balancer:
+    """The site's balancer: the configured strategy, or `Only` when there is a single origin to choose."""
+    return Only(pools) if len(pools) == 1 else BALANCERS[strategy](pools)

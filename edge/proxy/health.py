@@ -126,6 +126,9 @@ class OriginHealth:
 
     def record_success(self, now: float) -> None:
         """The origin accepted a connection and answered."""
+        if self.status == UP and self.probe_since is None:  # every request's case: nothing changes
+            self.failures = 0
+            return
         probe, self.probe_since = self.probe_since is not None, None
         self.failures = 0
         self._apply("probe-succeeded" if probe else "success", now, "")

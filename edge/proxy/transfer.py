@@ -46,6 +46,7 @@ class Opened:
     status: int
     headers: list[tuple[bytes, bytes]]
     origin: str
+    upstream_ms: float  # from the request head written to the response head, for the access log
 
 
 async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, body: RequestBody | None) -> Opened:
@@ -90,13 +91,15 @@ async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, bo
                     conn, fresh = await pool.acquire(config.connect_timeout, fresh=True)
             try:
                 conn.start(head, no_body=method == "HEAD")
+                sent = time.perf_counter()
                 if replay is not None:
                     conn.write(replay)
                 elif body is not None:
                     replay = await stream_request_body(body, conn, config.max_body)
                 status, raw_headers = await conn.read_head(config.read_timeout)
+                answered = time.perf_counter()
                 pool.health.record_success(time.monotonic())
-                return Opened(conn, status, raw_headers, pool.origin.url)
+                return Opened(conn, status, raw_headers, pool.origin.url, round((answered - sent) * 1000, 3))
             except UpstreamError as exc:
                 conn.release()
                 # A reused keep-alive connection that the origin closed without a byte of answer: again on

@@ -19,7 +19,6 @@ from typing import Any
 
 import httptools
 
-from edge import facts
 from edge.config import Origin
 from edge.proxy.health import HealthPolicy, OriginHealth
 
@@ -233,7 +232,6 @@ class UpstreamConnection(asyncio.Protocol):
         if self.closed or self.transport.is_closing():
             raise UpstreamError("origin closed the kept-alive connection before the request", sent=False, written=False)
         self.transport.write(head)
-        facts.upstream_sent()
 
     def write(self, data: bytes) -> None:
         if self.closed or self.transport is None:
@@ -256,7 +254,6 @@ class UpstreamConnection(asyncio.Protocol):
                 await self._wait(timeout)
             except TimeoutError:
                 raise UpstreamTimeout(f"origin sent no response within {timeout}s") from None
-        facts.upstream_answered()
         return self.status, self.headers
 
     async def read_chunk(self, timeout: float) -> bytes | None:

@@ -10,7 +10,6 @@ from pathlib import Path
 from edge import metrics
 from edge.config import LogConfig
 from edge.exchange import Exchange
-from edge.facts import RequestFacts
 from edge.logs import PIPE_BUF, JsonFormatter, Sink, TextFormatter
 from edge.observe import AccessLog, access_line, redact_query, text_line
 
@@ -25,7 +24,7 @@ def test_query_values_of_named_parameters_are_redacted() -> None:
     assert redact_query(b"a=1", frozenset()) == "a=1"
 
 
-def _exchange() -> tuple[Exchange, RequestFacts]:
+def _exchange() -> Exchange:
     ex = Exchange("0123456789abcdef", 0.0, "GET", "/p", "localhost", "127.0.0.1")
     ex.status, ex.bytes_sent, ex.origin = 200, 12, "http://127.0.0.1:9000"
     scope = {
@@ -34,25 +33,25 @@ def _exchange() -> tuple[Exchange, RequestFacts]:
         "extensions": {"tls": {"tls_version": "TLSv1.3", "server_name": "localhost"}},
         "edge.bytes_in": 99,
     }
-    facts = RequestFacts(scope)
-    facts.upstream_sent, facts.upstream_head = 1.0, 1.0125
-    return ex, facts
+    ex.scope, ex.upstream_ms = scope, 12.5
+    return ex
 
 
 def test_access_line_is_json_with_the_new_fields() -> None:
-    ex, facts = _exchange()
-    line = json.loads(access_line(ex, 0.02, facts, REDACT, pid=42, upstream_ms=facts.upstream_ms()))
+    ex = _exchange()
+    line = json.loads(access_line(ex, 0.02, REDACT, pid=42))
     assert line["query"] == "token=REDACTED&x=1"
     assert (line["user_agent"], line["referer"]) == ('agent "quoted"', "https://r.test/")
     assert (line["tls_version"], line["sni"], line["bytes_in"], line["pid"]) == ("TLSv1.3", "localhost", 99, 42)
     assert line["upstream_ms"] == 12.5
-    bare = json.loads(access_line(ex, 0.02, None, REDACT))  # answers edge gives before the app (400, 408)
+    ex.scope = ex.upstream_ms = None
+    bare = json.loads(access_line(ex, 0.02, REDACT))  # answers edge gives before the app (400, 408)
     assert bare["query"] is None and bare["upstream_ms"] is None and bare["bytes_in"] == 0
 
 
 def test_text_line_for_people() -> None:
-    ex, facts = _exchange()
-    line = text_line(ex, 0.02, facts, REDACT, pid=42, upstream_ms=12.5)
+    ex = _exchange()
+    line = text_line(ex, 0.02, REDACT, pid=42)
     assert '127.0.0.1 "GET localhost/p?token=REDACTED&x=1" 200 12B 20.0ms "agent \\"quoted\\""' in line
     assert "id=0123456789abcdef pid=42" in line and line.endswith("upstream_ms=12.5\n")
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from edge.config import Origin
-from edge.proxy.balancer import BALANCERS, IpHash, LeastConn, NoUsableOrigin, RoundRobin, Usable
+from edge.proxy.balancer import BALANCERS, IpHash, LeastConn, NoUsableOrigin, Only, RoundRobin, Usable, balancer_for
 from edge.proxy.upstream import Pool
 
 CLIENTS = [f"{10 + i // 65536}.{i // 256 % 256}.{i % 256}.7" for i in range(0, 1000 * 37, 37)]
@@ -197,3 +197,15 @@ def test_nothing_usable_raises_on_pick_and_is_empty_in_order(strategy: str) -> N
 def test_the_gateways_one_argument_call_still_works(strategy: str) -> None:
     pools = make_pools(1)
     assert BALANCERS[strategy](pools).pick("2001:db8::1") is pools[0]
+
+
+@pytest.mark.parametrize("strategy", sorted(BALANCERS))
+def test_a_single_origin_needs_no_strategy_but_keeps_the_health_filter(strategy: str) -> None:
+    one, two = make_pools(1), make_pools(1, 2)
+    balancer = balancer_for(strategy, one)
+    assert isinstance(balancer, Only) and isinstance(balancer_for(strategy, two), BALANCERS[strategy])
+    assert balancer.order("1.1.1.1") == [one[0]] and balancer.pick("1.1.1.1") is one[0]
+    assert balancer.order("1.1.1.1", lambda pool: True) == [one[0]]
+    assert balancer.order("1.1.1.1", lambda pool: False) == []
+    with pytest.raises(NoUsableOrigin):
+        balancer.pick("1.1.1.1", lambda pool: False)
