@@ -33,7 +33,6 @@ from edge.cache.cache import key_for_url
 from edge.framing import scan_head
 from edge.reload import cert_not_after
 from edge.runtime import Runtime
-from edge.sites import host_from_header
 
 RELOAD_TIMEOUT = 60.0
 PURGE_TIMEOUT = 10.0
@@ -272,7 +271,7 @@ class AdminHostGuard:
             if head.status:
                 await _refuse(send, head.status, b"400 Bad Request\nThe request head is not one edge can read.\n")
                 return
-            if not self.allowed(host_from_header(head.host or b"")):
+            if not self.allowed(head.name):
                 await _refuse(send, 421, b"421 Misdirected Request\nThe admin API answers only to its own address.\n")
                 return
             if scope["method"] not in ("GET", "HEAD") and _cross_site(scope["headers"], self.own_host):

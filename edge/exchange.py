@@ -77,7 +77,7 @@ class Exchange:
     upgrade: bytes | None = None  # the protocol an Upgrade request asked for (lower case), e.g. b"websocket"
     bytes_in: int | None = None  # a tunnel's bytes from the client to the origin (`bytes_sent`: the other way)
     waf_trace: Any = None  # (RuleSet, WafState) of the request once the WAF ran, for the audit log (waf_audit.py)
-    scope: Any = None  # the ASGI scope, for the log's query, user agent, referer, TLS and bytes_in (None: refused early)
+    scope: Any = None  # the ASGI scope, for the log's query, user agent, referer, TLS; None: refused early
     upstream_ms: float | None = None  # request head written to the origin -> its response head (the answering attempt)
 
     def own_headers(self) -> list[tuple[bytes, bytes]]:

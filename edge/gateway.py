@@ -48,7 +48,6 @@ from edge.proxy.upstream import NoOrigin, UpstreamError, UpstreamTimeout
 from edge.ratelimit import StorageDown
 from edge.rules import RulesState
 from edge.runtime import ConfigState, Runtime
-from edge.sites import host_from_header
 from edge.urlnorm import BadPath, normalize_path
 from edge.waf import RequestView, Verdict, WafState, evaluate, match_ratelimits
 
@@ -76,7 +75,7 @@ class Gateway:
         conn_info: ConnectionInfo = scope.get("extensions", {}).get("edge", _NO_CONNECTION)
         peer = scope["client"][0] if scope.get("client") else "-"
         head = scan_head(scope["headers"], scope["http_version"], scope.get("edge.authority"))
-        host = host_from_header(head.host) if head.host is not None else (conn_info.sni or "")
+        host = head.name if head.host is not None else (conn_info.sni or "")
         request_id = scope.get("edge.request_id") or new_request_id()
         ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], host, peer)
         ex.body_length, ex.chunked, ex.has_length = head.body_length, head.chunked, head.has_length

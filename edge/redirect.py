@@ -10,7 +10,6 @@ from edge.exchange import Exchange
 from edge.framing import scan_head
 from edge.pages import error_page
 from edge.runtime import Runtime
-from edge.sites import host_from_header
 
 
 class HttpsRedirect:
@@ -22,7 +21,7 @@ class HttpsRedirect:
             return
         state = self.runtime.state
         head = scan_head(scope["headers"], scope["http_version"], scope.get("edge.authority"))
-        name = host_from_header(head.host) if head.host else ""
+        name = head.name
         peer = scope["client"][0] if scope.get("client") else "-"
         request_id = scope.get("edge.request_id") or new_request_id()
         ex = Exchange(request_id, time.perf_counter(), scope["method"], scope["path"], name, peer)

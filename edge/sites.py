@@ -145,12 +145,3 @@ class SiteTable:
     def close(self) -> None:
         for site in self.sites:
             site.close()
-
-
-def host_from_header(header: bytes) -> str:
-    """The lower-case host of a Host header, without port ("[::1]:8443" -> "::1")."""
-    text = header.decode("latin-1").strip().lower()
-    if text.startswith("["):
-        return text[1 : text.find("]")] if "]" in text else text
-    name, _, port = text.rpartition(":")
-    return name if name and port.isdigit() else text.rstrip(".")

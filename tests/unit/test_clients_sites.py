@@ -9,10 +9,10 @@ import pytest
 
 from edge.clients import ClientResolver, new_request_id
 from edge.config import parse_config
+from edge.framing import host_from_header
 from edge.proxy.balancer import IpHash, LeastConn, RoundRobin
 from edge.proxy.upstream import Pool
 from edge.runtime import ConfigState
-from edge.sites import host_from_header
 
 TRUSTED = ClientResolver((ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32")))
 
@@ -52,6 +52,7 @@ def test_request_ids_are_unique_hex() -> None:
         (b"shop.test:8443", "shop.test"),
         (b"[::1]:8443", "::1"),
         (b"shop.test.", "shop.test"),
+        (b"shop.test.:8443", "shop.test"),
     ],
 )
 def test_host_from_header(header: bytes, host: str) -> None:

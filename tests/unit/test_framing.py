@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from edge.framing import scan_head, valid_host
+from edge import framing
+from edge.framing import host_name, scan_head, valid_host
 
 H = b"host"
 
@@ -89,6 +90,19 @@ def test_missing_host_is_refused_in_http_1_1_only() -> None:
 )
 def test_valid_hosts(host: bytes) -> None:
     assert valid_host(host)
+    assert host_name(host) == host_name(host) == scan((H, host)).name != ""  # the memo answers the same
+
+
+def test_host_names_are_remembered_only_when_valid_and_the_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(framing, "_NAMES", {})
+    monkeypatch.setattr(framing, "_NAMES_MAX", 3)
+    assert host_name(b"WWW.Example.TEST.:8443") == "www.example.test"
+    assert host_name(b"[2001:DB8::7]:443") == "2001:db8::7"
+    assert host_name(b"a_b.test") is None and host_name(b"a_b.test") is None
+    assert set(framing._NAMES) == {b"WWW.Example.TEST.:8443", b"[2001:DB8::7]:443"}
+    for n in range(10):
+        assert host_name(b"h%d.test" % n) == f"h{n}.test"
+        assert len(framing._NAMES) <= 3
 
 
 @pytest.mark.parametrize(
@@ -119,6 +133,7 @@ def test_valid_hosts(host: bytes) -> None:
 )
 def test_invalid_hosts(host: bytes) -> None:
     assert not valid_host(host)
+    assert host_name(host) is None
     assert scan((H, host)).status == 400
 
 
