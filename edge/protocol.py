@@ -28,12 +28,14 @@ import contextlib
 import logging
 import time
 from typing import Any
+from urllib.parse import unquote
 
 import httptools
 from cryptography import x509
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from edge.clients import new_request_id
+from edge.cycle import EdgeCycle
 from edge.exchange import ConnectionInfo, Exchange, Handover
 from edge.pages import error_page
 from edge.runtime import Runtime
@@ -222,20 +224,37 @@ class EdgeHttpProtocol(HttpToolsProtocol):
     # --- parser callbacks ---------------------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
-        self.scope["extensions"] = self.edge_extensions  # type: ignore[typeddict-item]
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+        self.scope = {  # uvicorn's scope, with the connection's TLS facts
+            "type": "http",
+            "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
+            "http_version": "1.1",
+            "server": self.server,
+            "client": self.client,
+            "scheme": self.scheme,  # type: ignore[typeddict-item]
+            "root_path": self.root_path,
+            "headers": self.headers,
+            "state": self.app_state.copy(),
+            "extensions": self.edge_extensions,  # type: ignore[typeddict-item]
+        }
         if self.edge_waiting != _NEW:  # a fresh connection's first head keeps the deadline set at its start
             self.edge_deadline = self.loop.time() + self.edge_settings.client_header_timeout
         self.edge_waiting = _HEAD
 
     def on_url(self, url: bytes) -> None:
         self.edge_head_size += len(url)
-        super().on_url(url)
+        self.url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.edge_in_head:  # after the head, llhttp reports trailers here: dropped (see the module docstring)
             self.edge_head_size += len(name) + len(value) + 4
-            super().on_header(name, value)
+            name = name.lower()
+            value = value.rstrip(b" \t")  # llhttp keeps trailing whitespace, which is not part of a value
+            if name == b"expect" and value.lower() == b"100-continue":
+                self.expect_100_continue = True
+            self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         if self.edge_head_size > MAX_REQUEST_HEAD:
@@ -255,19 +274,48 @@ class EdgeHttpProtocol(HttpToolsProtocol):
             parsed = httptools.parse_url(url)  # an error here is llhttp's 400, as for any bad target
             if parsed.host is not None:
                 scope["edge.authority"] = parsed.host + (b":%d" % parsed.port if parsed.port else b"")
-        upgrade = self.parser.should_upgrade()
+        cork = self.edge_cork
+        if cork is None:
+            cork = self.edge_cork = Cork(self.transport, self.loop)
+        parser = self.parser
+        upgrade = parser.should_upgrade()
         if upgrade:
             scope["edge.upgrade"] = True
             self.edge_info.hand_over = self.edge_hand_over
-        super().on_headers_complete()
-        cycle = self.cycle
-        if cycle is not None and cycle.scope is scope:  # the cycle just made for this request
-            cork = self.edge_cork
-            if cork is None:
-                cork = self.edge_cork = Cork(self.transport, self.loop)
-            cycle.transport = cork  # type: ignore[assignment]
-        if upgrade and self.cycle is not None:
-            self.cycle.keep_alive = False  # the last request of its connection, whatever the answer
+        # uvicorn's on_headers_complete (with no WebSocket library: edge tunnels upgrades itself), edge's cycle
+        # writing through the cork; limit_concurrency is never set (server.max_connections bounds connections).
+        scope["method"] = parser.get_method().decode("ascii")
+        http_version = parser.get_http_version()
+        if http_version != "1.1":
+            scope["http_version"] = http_version
+        parsed_url = httptools.parse_url(url)
+        raw_path = parsed_url.path
+        path = raw_path.decode("ascii")
+        if "%" in path:
+            path = unquote(path)
+        scope["path"] = self.root_path + path
+        scope["raw_path"] = self.root_path.encode("ascii") + raw_path
+        scope["query_string"] = parsed_url.query or b""
+        existing = self.cycle
+        cycle = self.cycle = EdgeCycle(
+            scope=scope,
+            transport=cork,  # type: ignore[arg-type]
+            flow=self.flow,
+            logger=self.logger,
+            access_logger=self.access_logger,
+            access_log=self.access_log,
+            default_headers=self.server_state.default_headers,
+            message_event=asyncio.Event(),
+            expect_100_continue=self.expect_100_continue,
+            # an upgrade request is the last of its connection, whatever the answer
+            keep_alive=http_version != "1.0" and parser.should_keep_alive() and not upgrade,
+            on_response=self.on_response_complete,
+        )
+        if existing is None or existing.response_complete:
+            self._start_asgi_task(cycle, self.app)
+        else:  # pipelined: queued until the one before has answered
+            self.flow.pause_reading()
+            self.pipeline.appendleft((cycle, self.app))
 
     def on_body(self, body: bytes) -> None:
         if self.edge_rejected:
