@@ -78,7 +78,7 @@ class Exchange:
     bytes_in: int | None = None  # a tunnel's bytes from the client to the origin (`bytes_sent`: the other way)
     waf_trace: Any = None  # (RuleSet, WafState) of the request once the WAF ran, for the audit log (waf_audit.py)
     scope: Any = None  # the ASGI scope, for the log's query, user agent, referer, TLS; None: refused early
-    upstream_ms: float | None = None  # request head written to the origin -> its response head (the answering attempt)
+    upstream: float | None = None  # seconds from the request head written to the origin to its response head
 
     def own_headers(self) -> list[tuple[bytes, bytes]]:
         """What edge adds to every response it sends: the request id, its own fields so far (rate limits,

@@ -313,7 +313,7 @@ class Gateway:
         except ClientGone:
             _client_gone(ex, conn_info)
             return
-        ex.origin, ex.upstream_ms = opened.origin, opened.upstream_ms
+        ex.origin, ex.upstream = opened.origin, opened.upstream
         if opened.status == 101:
             await self.tunnel_phase(ex, send, scope, opened, site.client_headers(opened.headers, host), conn_info)
             return

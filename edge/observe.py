@@ -126,7 +126,7 @@ def _opt(value: str | None) -> str:
 
 def access_line(ex: Exchange, duration: float, redact: frozenset[str], pid: int = 0) -> str:
     """The JSON access-log line: the fields of the README's "Operating it" section, formatted directly."""
-    scope, upstream_ms = ex.scope, ex.upstream_ms
+    scope, upstream = ex.scope, ex.upstream
     query, agent, referer, version, sni = request_details(scope, redact) if scope is not None else _NONE
     bytes_in = scope.get("edge.bytes_in", 0) if scope is not None else 0
     if ex.bytes_in is not None:  # a tunnel (WebSocket): its bytes from the client too; `bytes` went to it
@@ -137,8 +137,8 @@ def access_line(ex: Exchange, duration: float, redact: frozenset[str], pid: int 
         f'{{"ts":"{utc_timestamp()}","request_id":"{ex.request_id}","client":{_quote(ex.client_ip or ex.peer)},'
         f'"host":{_quote(ex.host)},"method":{_quote(ex.method)},"path":{_quote(ex.path)},'
         f'"query":{_opt(query)},"status":{ex.status},'
-        f'"bytes":{ex.bytes_sent},"bytes_in":{bytes_in},"duration_ms":{round(duration * 1000, 3)},'
-        f'"upstream_ms":{"null" if upstream_ms is None else upstream_ms},'
+        f'"bytes":{ex.bytes_sent},"bytes_in":{bytes_in},"duration_ms":{duration * 1000:.3f},'
+        f'"upstream_ms":{"null" if upstream is None else f"{upstream * 1000:.3f}"},'
         f'"origin":{_opt(origin)},"cache":{_opt(cache)},'
         f'"waf":{_dumps(waf) if waf else "null"},"ratelimit":{_dumps(ratelimit) if ratelimit else "null"},'
         f'"user_agent":{_opt(agent)},"referer":{_opt(referer)},'
@@ -148,7 +148,7 @@ def access_line(ex: Exchange, duration: float, redact: frozenset[str], pid: int 
 
 def text_line(ex: Exchange, duration: float, redact: frozenset[str], pid: int = 0) -> str:
     """The same facts for a person: `ts client "METHOD host/path?query" status bytes duration key=value...`."""
-    upstream_ms = ex.upstream_ms
+    upstream = ex.upstream
     query, agent, _, _, _ = request_details(ex.scope, redact) if ex.scope is not None else _NONE
     target = ex.path + (f"?{query}" if query else "")
     extra = [f"id={ex.request_id}", f"pid={pid}"]
@@ -160,22 +160,26 @@ def text_line(ex: Exchange, duration: float, redact: frozenset[str], pid: int = 
         extra.append(f"waf={ex.waf.get('action')}:{','.join(ex.waf.get('rules', []))}:{ex.waf.get('score')}")
     if ex.ratelimit:
         extra.append(f"ratelimit={ex.ratelimit.get('rule')}")
-    if upstream_ms is not None:
-        extra.append(f"upstream_ms={upstream_ms}")
+    if upstream is not None:
+        extra.append(f"upstream_ms={upstream * 1000:.1f}")
     return (
         f'{utc_timestamp()} {ex.client_ip or ex.peer} "{ex.method} {ex.host}{target}" {ex.status} '
-        f"{ex.bytes_sent}B {round(duration * 1000, 1)}ms {json.dumps(agent or '-')} {' '.join(extra)}\n"
+        f"{ex.bytes_sent}B {duration * 1000:.1f}ms {json.dumps(agent or '-')} {' '.join(extra)}\n"
     )
 
 
-_second_cache: list[object] = [-1, ""]
+_stamps: list[Any] = [-1, "", -1, ""]  # a second and its date part, a millisecond and its whole stamp
 
 
 def utc_timestamp(now: float | None = None) -> str:
-    """ISO 8601 UTC with milliseconds, the `ts` field of the access log (the date part formatted once a second)."""
-    now = time.time() if now is None else now
-    seconds = int(now)
-    if _second_cache[0] != seconds:
-        _second_cache[0] = seconds
-        _second_cache[1] = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    return f"{_second_cache[1]}.{int((now - seconds) * 1000):03d}Z"
+    """ISO 8601 UTC with milliseconds, the `ts` field of the access log: the date part formatted once a
+    second, the whole stamp once a millisecond (a busy worker logs several requests in each)."""
+    millis = int((time.time() if now is None else now) * 1000)
+    stamps = _stamps
+    if stamps[2] == millis:
+        return stamps[3]  # type: ignore[no-any-return]
+    seconds = millis // 1000
+    if stamps[0] != seconds:
+        stamps[0], stamps[1] = seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    stamps[2], stamps[3] = millis, f"{stamps[1]}.{millis % 1000:03d}Z"
+    return stamps[3]  # type: ignore[no-any-return]

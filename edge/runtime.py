@@ -119,10 +119,10 @@ class Runtime:
         if status != 101:  # a tunnel lasts as long as its WebSocket: not a request latency
             tally.observe(kids[1], duration)
         origin = ex.origin
-        upstream = ex.upstream_ms
+        upstream = ex.upstream
         if origin is not None:
             if upstream is not None:
-                tally.observe(child(metrics.ORIGIN_DURATION, site, origin), upstream / 1000)
+                tally.observe(child(metrics.ORIGIN_DURATION, site, origin), upstream)
             if status in (502, 504) and upstream is None:
                 tally.inc(child(metrics.ORIGIN_ERRORS, site, origin, "timeout" if status == 504 else "error"))
         if ex.cache is not None:

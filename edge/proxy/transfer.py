@@ -46,7 +46,7 @@ class Opened:
     status: int
     headers: list[tuple[bytes, bytes]]
     origin: str
-    upstream_ms: float  # from the request head written to the response head, for the access log
+    upstream: float  # seconds from the request head written to the response head, for the access log
 
 
 async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, body: RequestBody | None) -> Opened:
@@ -99,7 +99,7 @@ async def open_exchange(site: Site, client_ip: str, method: str, head: bytes, bo
                 status, raw_headers = await conn.read_head(config.read_timeout)
                 answered = time.perf_counter()
                 pool.health.record_success(time.monotonic())
-                return Opened(conn, status, raw_headers, pool.origin.url, round((answered - sent) * 1000, 3))
+                return Opened(conn, status, raw_headers, pool.origin.url, answered - sent)
             except UpstreamError as exc:
                 conn.release()
                 # A reused keep-alive connection that the origin closed without a byte of answer: again on

@@ -11,7 +11,7 @@ from edge import metrics
 from edge.config import LogConfig
 from edge.exchange import Exchange
 from edge.logs import PIPE_BUF, JsonFormatter, Sink, TextFormatter
-from edge.observe import AccessLog, access_line, redact_query, text_line
+from edge.observe import AccessLog, access_line, redact_query, text_line, utc_timestamp
 
 REDACT = frozenset({"token", "password", "code"})
 
@@ -33,7 +33,7 @@ def _exchange() -> Exchange:
         "extensions": {"tls": {"tls_version": "TLSv1.3", "server_name": "localhost"}},
         "edge.bytes_in": 99,
     }
-    ex.scope, ex.upstream_ms = scope, 12.5
+    ex.scope, ex.upstream = scope, 0.0125
     return ex
 
 
@@ -44,7 +44,7 @@ def test_access_line_is_json_with_the_new_fields() -> None:
     assert (line["user_agent"], line["referer"]) == ('agent "quoted"', "https://r.test/")
     assert (line["tls_version"], line["sni"], line["bytes_in"], line["pid"]) == ("TLSv1.3", "localhost", 99, 42)
     assert line["upstream_ms"] == 12.5
-    ex.scope = ex.upstream_ms = None
+    ex.scope = ex.upstream = None
     bare = json.loads(access_line(ex, 0.02, REDACT))  # answers edge gives before the app (400, 408)
     assert bare["query"] is None and bare["upstream_ms"] is None and bare["bytes_in"] == 0
 
@@ -118,3 +118,14 @@ def test_render_is_valid_exposition_with_every_family_documented() -> None:
     assert families["edge_cache_requests"].type == "counter"
     assert families["edge_cert_not_after_seconds"].samples[0].value == 1.5e9
     assert all(f.documentation and f.type != "unknown" for f in families.values())
+
+
+def test_timestamps_are_utc_milliseconds_and_the_memo_follows_the_clock() -> None:
+    base = 1_790_000_000.0  # 2026-09-21T14:13:20Z
+    assert utc_timestamp(base + 0.0004) == "2026-09-21T14:13:20.000Z"
+    assert utc_timestamp(base + 0.0009) == "2026-09-21T14:13:20.000Z"  # the same millisecond, remembered
+    assert utc_timestamp(base + 0.0012) == "2026-09-21T14:13:20.001Z"
+    assert utc_timestamp(base + 0.999) == "2026-09-21T14:13:20.999Z"
+    assert utc_timestamp(base + 1.0004) == "2026-09-21T14:13:21.000Z"
+    assert utc_timestamp(base - 86_400 + 0.5) == "2026-09-20T14:13:20.500Z"  # back in time: no stale date
+    assert utc_timestamp().endswith("Z") and len(utc_timestamp()) == 24
