@@ -339,8 +339,8 @@ class Gateway:
         headers, encoder = negotiate(site.config.compress, ex.method, status, base, scope["headers"])
         ticket = ex.ticket
         if ticket is not None:
-            headers = [*headers, (b"cache-status", forwarded_status(ticket))]
-        headers = [*headers, *ex.own_headers()]
+            headers.append((b"cache-status", forwarded_status(ticket)))
+        headers += ex.own_headers()
         ex.status = status
         read_timeout = site.config.read_timeout
         deadline = ex.started + site.config.total_timeout

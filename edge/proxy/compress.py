@@ -352,8 +352,8 @@ class Encoder:
 def negotiate(
     enabled: bool, method: str, status: int, headers: Headers, request_headers: Headers
 ) -> tuple[HeaderList, Encoder | None]:
-    """A response's headers and its encoder for one request, when the site compresses (`compress = true`);
-    the headers as they are and None otherwise. Callers keep the body as the origin sent it (the cache
+    """A response's headers (a new list: the caller's to extend) and its encoder for one request, when the site
+    compresses (`compress = true`); the headers as they are and None otherwise. Callers keep the body as the origin sent it (the cache
     stores that), so one stored copy serves every Accept-Encoding."""
     if not enabled:
         return list(headers), None

@@ -93,17 +93,12 @@ def request_head(
             if name == b"connection" and value.lower() not in _CONNECTION_PLAIN:
                 named = named | _connection_tokens(((name, value),))
             continue
-        if name == b"x-forwarded-for":
-            prior_xff = prior_xff + b", " + value if prior_xff else value
-        elif name == b"forwarded":
-            prior_fwd = prior_fwd + b", " + value if prior_fwd else value
-        elif (
-            name == b"x-forwarded-proto"
-            or name == b"x-forwarded-host"
-            or (_UNDERSCORE in name and name.replace(b"_", b"-") in PROTECTED)
-        ):
-            continue
-        else:
+        if name in _FORWARDING:  # from a trusted peer: its chain is extended below, proto and host restated
+            if name == b"x-forwarded-for":
+                prior_xff = prior_xff + b", " + value if prior_xff else value
+            elif name == b"forwarded":
+                prior_fwd = prior_fwd + b", " + value if prior_fwd else value
+        elif not (_UNDERSCORE in name and name.replace(b"_", b"-") in PROTECTED):
             append(b"%s: %s\r\n" % (name, value))
     named = named - PROTECTED
     if named and not named <= drop | _CONNECTION_KNOWN:

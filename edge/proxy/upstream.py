@@ -315,6 +315,8 @@ def _close_delimited(headers: list[tuple[bytes, bytes]]) -> bool:
     """True when a response head states no length: no Content-Length, and no Transfer-Encoding ending in
     chunked (RFC 9112 section 6.3)."""
     for name, value in headers:
+        if len(name) not in (14, 17):  # neither content-length nor transfer-encoding: most headers
+            continue
         lower = name.lower()
         if lower == b"content-length":
             return False
