@@ -8,7 +8,8 @@ The map, in the order a request meets it:
   master.py       the master process: binds, forks and supervises the workers, turns signals into acts
   server.py       one worker: uvicorn listeners (https, http redirect, admin), its signals and draining;
                   protocol.py adds TLS facts to the scope, request ids, the head bound (431), the client
-                  timeouts (408) and the connection bound, and corks each loop turn's writes into one
+                  timeouts (408) and the connection bound, and corks each loop turn's writes into one;
+                  cycle.py the request cycle whose `send` checks a response head in one pass
   control.py      the control channel: a command reaches every worker (POST /reload, cache purges)
   tls/            certstore.py (scan, pair, index, choose; pemfile.py, pairing.py, choice.py, entries.py),
                   contexts.py (SSLContexts per choice, built in a thread after each load), sni.py (the SNI
