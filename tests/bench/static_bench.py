@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import tempfile
 import time
@@ -146,7 +145,7 @@ async def measure(folder: Path, number: int) -> dict[str, float]:
         await sink.send({"type": "http.response.body", "body": data, "more_body": False})
 
     (folder / "edge.toml").write_text(CONFIG)
-    runtime = Runtime(parse_config(CONFIG, folder / "edge.toml"), log=AccessLog(io.StringIO()))
+    runtime = Runtime(parse_config(CONFIG, folder / "edge.toml"), log=AccessLog("off"))
     gateway = Gateway(runtime)
 
     async def whole() -> None:
