@@ -22,13 +22,14 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from tests.bench.load import run_handshakes
-from tests.bench.measure import print_table, warm_rounds, wrk_example, wrk_rounds, wrk_settings
+from tests.bench.measure import cpu_ratio, print_table, warm_rounds, wrk_example, wrk_rounds, wrk_settings
 from tests.bench.registry import SCENARIOS, Options, scenario
-from tests.bench.stack import REPO, BenchError, Pinning, Stack, ensure_tools, tool_version
+from tests.bench.stack import REPO, BenchError, Pinning, Stack, Target, ensure_tools, free_port, tool_version
 
 RESULTS = REPO / "bench-results"
 
@@ -60,8 +61,10 @@ def proxy(stack: Stack, opts: Options) -> dict[str, Any]:
 
 @scenario("handshakes")
 def handshakes(stack: Stack, opts: Options) -> dict[str, Any]:
-    """A new TLS connection (full handshake, no resumption) per request, from a Python client with threads."""
-    targets = [stack.edge(), stack.nginx()]
+    """A new TLS connection (full handshake, no resumption) per request, from a Python client with threads; also
+    uvicorn with a raw ASGI app answering by itself (`uvicorn_floor.py`): the share of the gap no change inside
+    edge can remove."""
+    targets = [stack.edge(), stack.nginx(), start_uvicorn_floor(stack)]
     assert stack.ca is not None
     ca = stack.ca
     print(
@@ -83,6 +86,9 @@ def handshakes(stack: Stack, opts: Options) -> dict[str, Any]:
         first="edge",
         second="nginx",
     )
+    floor = cpu_ratio(rows, "uvicorn-floor", "nginx")
+    if floor:
+        print(f"  ratio uvicorn-floor/nginx{floor[1:]} (uvicorn answering by itself: the floor under edge)")
     notes = sorted({r["detail"] for row in rows.values() for r in row["runs"] if r["detail"]})
     for note in notes[:4]:
         print(f"  note: {note}")
@@ -95,6 +101,15 @@ def handshakes(stack: Stack, opts: Options) -> dict[str, Any]:
         "results": rows,
         "ratio_edge_nginx": ratio,
     }
+
+
+def start_uvicorn_floor(stack: Stack) -> Target:
+    cert, _ = stack._certificates()
+    port = free_port()
+    argv = [sys.executable, str(Path(__file__).parent / "uvicorn_floor.py"), "--port", str(port), "--cert", str(cert)]
+    proc = stack._spawn("uvicorn-floor", [*stack.pinning.gateway(), *argv])
+    stack._wait_ready(proc, port, tls=True)
+    return Target("uvicorn-floor", port, proc)
 
 
 # --- main -------------------------------------------------------------------------------------------------------
