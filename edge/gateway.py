@@ -92,7 +92,7 @@ class Gateway:
                 waf = WafState()
                 ex.waf_trace = (rules.ruleset, waf)
                 status = await self.ratelimit_phase(ex, rules, view, waf)
-                if status is None:
+                if status is None and rules.ruleset.rules:  # rate limits alone: no rule to evaluate
                     status = self.waf_phase(ex, rules, view, waf, "head")
                 if status is None and ex.needs_body:
                     status = await self.waf_body_phase(ex, rules, view, waf, receive, conn_info)
