@@ -12,6 +12,8 @@
   TLS handshake and the head (from the connection's start, or the first byte of a keep-alive request),
   `client_body_timeout` between two reads of a body, `keepalive_timeout` for idle connections;
 - a bound on open connections per worker (`server.max_connections`), with a log line when it bites;
+- the scope and the request's cycle built here rather than by uvicorn (one Python call per header instead of
+  two): the cycle is edge's (`cycle.py`, a response head checked in one pass) and writes through a `Cork`;
 - upgrade requests (`Connection: upgrade` with `Upgrade`): nothing after the head is ever parsed as HTTP. It
   is held (up to EARLY_LIMIT, then reading stops) for a tunnel, and the connection closes after any answer
   but the 101 that hands it over to a tunnel (`edge_hand_over`, proxy/tunnel.py).
