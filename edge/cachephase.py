@@ -26,6 +26,7 @@ from edge.cache.keys import primary_key
 from edge.cache.policy import ERROR_STATUSES, Reuse, reuse, stale_on_error
 from edge.cache.status import HIT, HIT_STALE, CacheStatus
 from edge.cache.storability import is_storable
+from edge.cache.store import MemoryStore
 from edge.cache.validation import freshen, revalidation_headers, select_for_update, variant_request_headers
 from edge.exchange import Exchange
 from edge.proxy.compress import negotiate
@@ -111,17 +112,9 @@ class CachePhases:
         if status == 304 and stored is not None and ticket.forward_headers is not None:
             # A 304 has no body: the connection is complete, and stays with this exchange until response_phase
             # (or the answer from the store below) releases it.
-            if select_for_update([stored], base) == [0]:
-                now = time.time()
-                fresh = freshen(
-                    stored,
-                    base,
-                    request_headers=scope["headers"],
-                    request_time=ticket.request_time,
-                    response_time=now,
-                    targeted=TARGETED,
-                )
-                cache.store.put(ticket.key, fresh)
+            now = time.time()
+            fresh = _freshen_stored(cache.store, ticket.key, stored, base, scope["headers"], ticket.request_time, now)
+            if fresh is not None:
                 member = CacheStatus(fwd="stale", fwd_status=304, stored=True).value()
                 served = answer(fresh, ex.method, scope["headers"], now, member)
                 if served is not None:
@@ -230,18 +223,7 @@ class CachePhases:
             headers = site.client_headers(opened.headers, host)
             if opened.status == 304:
                 await _drain(opened, site.config.read_timeout)
-                if select_for_update([entry], headers) == [0]:
-                    cache.store.put(
-                        key,
-                        freshen(
-                            entry,
-                            headers,
-                            request_headers=request,
-                            request_time=started,
-                            response_time=time.time(),
-                            targeted=TARGETED,
-                        ),
-                    )
+                _freshen_stored(cache.store, key, entry, headers, request, started, time.time())
                 return
             body = await _drain(opened, site.config.read_timeout, keep=site.config.cache.max_entry)
             directives = response_directives(headers, targeted=TARGETED)
@@ -275,13 +257,38 @@ class CachePhases:
         site = ex.site
         assert site is not None
         headers, encoder = negotiate(site.config.compress, ex.method, served.status, served.headers, scope["headers"])
-        headers = [*headers, *ex.own_headers()]
+        headers += ex.own_headers()  # negotiate's list is ours: the stored entry's stays as it is
         body = served.body if encoder is None else encoder.feed(served.body, more_coming=True) + encoder.finish()
         ex.status = served.status
         ex.bytes_sent = len(body)
         ex.response_started = True
         await send({"type": "http.response.start", "status": served.status, "headers": headers})
         await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _freshen_stored(
+    store: MemoryStore,
+    key: str,
+    entry: StoredResponse,
+    headers: list[tuple[bytes, bytes]],
+    request_headers: list[tuple[bytes, bytes]],
+    request_time: float,
+    response_time: float,
+) -> StoredResponse | None:
+    """A 304's headers merged into the stored response it selects and put back (RFC 9111 section 4.3.4): the
+    revalidation in the foreground and the one in the background alike. None when it selects nothing."""
+    if select_for_update([entry], headers) != [0]:
+        return None
+    fresh = freshen(
+        entry,
+        headers,
+        request_headers=request_headers,
+        request_time=request_time,
+        response_time=response_time,
+        targeted=TARGETED,
+    )
+    store.put(key, fresh)
+    return fresh
 
 
 def forwarded_status(ticket: Ticket) -> bytes:

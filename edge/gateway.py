@@ -314,10 +314,10 @@ class Gateway:
             _client_gone(ex, conn_info)
             return
         ex.origin, ex.upstream = opened.origin, opened.upstream
-        if opened.status == 101:
-            await self.tunnel_phase(ex, send, scope, opened, site.client_headers(opened.headers, host), conn_info)
-            return
         base = site.client_headers(opened.headers, host)
+        if opened.status == 101:
+            await self.tunnel_phase(ex, send, scope, opened, base, conn_info)
+            return
         if ticket is not None and await self.cache.on_response(ex, send, scope, opened, base, host):
             return
         await self.response_phase(ex, send, scope, opened, base, conn_info)

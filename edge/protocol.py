@@ -272,10 +272,9 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         scope["edge.bytes_in"] = self.edge_head_size  # the request line and headers; the body adds to it
         self.edge_head_size = 0
         url = self.url
-        if url[:1] != b"/" and url != b"*":
-            parsed = httptools.parse_url(url)  # an error here is llhttp's 400, as for any bad target
-            if parsed.host is not None:
-                scope["edge.authority"] = parsed.host + (b":%d" % parsed.port if parsed.port else b"")
+        parsed_url = httptools.parse_url(url)  # an error here is llhttp's 400, as for any bad target
+        if url[:1] != b"/" and url != b"*" and parsed_url.host is not None:  # absolute form: kept for the Host check
+            scope["edge.authority"] = parsed_url.host + (b":%d" % parsed_url.port if parsed_url.port else b"")
         cork = self.edge_cork
         if cork is None:
             cork = self.edge_cork = Cork(self.transport, self.loop)
@@ -290,7 +289,6 @@ class EdgeHttpProtocol(HttpToolsProtocol):
         http_version = parser.get_http_version()
         if http_version != "1.1":
             scope["http_version"] = http_version
-        parsed_url = httptools.parse_url(url)
         raw_path = parsed_url.path
         path = raw_path.decode("ascii")
         if "%" in path:
