@@ -388,6 +388,22 @@ def test_duplicate_host_and_absolute_form_mismatch_are_refused(gw: Gateway, reco
     assert recorder.lines() == [b"GET /x HTTP/1.1"]
 
 
+def test_spellings_of_a_valid_host_reach_its_site_and_a_remembered_name_lets_no_variant_through(
+    gw: Gateway, recorder: Recorder
+) -> None:
+    # Host values are validated once and remembered (framing.host_name): the memo must answer exactly as the
+    # validation does, for the case, the trailing dot (with a port too) and the padding llhttp strips.
+    port = gw.https_port
+    for host in (b"localhost.:%d" % port, b"LocalHost:%d" % port, b"localhost.", b" \tlocalhost:%d \t" % port):
+        for _ in range(2):  # the second time from the memo
+            answer = raw(gw, b"GET /h HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % host)
+            assert statuses(answer) == [200], (host, answer[:200])
+    assert recorder.lines() == [b"GET /h HTTP/1.1"] * 8
+    for bad in (b"localhost.:99999", b"localhost..:%d" % port, b"localhost.:%d, evil.test" % port):
+        assert statuses(raw(gw, b"GET /h HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % bad)) == [400]
+    assert len(recorder.seen) == 8
+
+
 def test_missing_host_in_http_1_1_is_refused(gw: Gateway, recorder: Recorder) -> None:
     assert statuses(raw(gw, b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")) == [400]
     assert recorder.seen == []
@@ -455,6 +471,41 @@ def test_bytes_after_a_complete_response_never_reach_the_next_client(
         assert response.json()["line"] == line
         assert response.header("x-injected") is None
     assert origin.connections == 2  # the connection that carried stray bytes was not reused
+
+
+def answering(head: bytes) -> Any:
+    """An origin that answers every request with `head` and a 2-byte body."""
+
+    async def handle(origin: ThreadedOrigin, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+                return
+            writer.write(head + b"Content-Length: 2\r\n\r\nok")
+            await writer.drain()
+
+    return handle
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        b"X-Split: a\rSet-Cookie: evil=1",  # a bare CR: a line break to some clients
+        b"X-Split: a\x00Set-Cookie: evil=1",
+        b"X-Split: a\x0bSet-Cookie: evil=1",
+        b"X-Split: a\x7fSet-Cookie: evil=1",
+    ],
+)
+def test_an_origin_header_with_a_control_byte_never_reaches_the_client(
+    gateway_factory: GatewayFactory, threaded_origin: Any, field: bytes
+) -> None:
+    origin = threaded_origin(answering(b"HTTP/1.1 200 OK\r\n%s\r\n" % field))
+    gateway = gateway_factory.start([{"hosts": ["localhost"], "origins": [origin.url]}])
+    answer = raw(gateway, b"GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert b"evil" not in answer and b"x-split" not in answer.lower()
+    assert statuses(answer) == [502], answer[:300]  # the origin's parser refuses it: "upstream sent invalid header"
+    assert gateway.request("GET", "/after").status == 502  # and the next request is not answered from it
 
 
 def close_on_second_request(recorder: Recorder) -> Any:
