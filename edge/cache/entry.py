@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from edge.cache.directives import DEFAULT_TARGETED, Directives, response_directives
-from edge.cache.fields import Headers, combined, first, values, without
+from edge.cache.fields import Headers, connection_tokens, first, values, without
 from edge.cache.freshness import (
     DEFAULT_HEURISTIC,
     Heuristic,
@@ -152,10 +152,7 @@ def storable_headers(headers: Headers, directives: Directives) -> list[tuple[byt
     `private` (section 5.2.2.7: a shared cache MUST NOT store them) or a qualified `no-cache` (section
     5.2.2.4: they MUST NOT be sent without revalidation; not storing them is the simplest way to obey).
     """
-    dropped = set(NOT_STORED)
-    connection = combined(headers, b"connection")
-    if connection is not None:
-        dropped.update(token.strip().lower() for token in connection.split(b","))
+    dropped = set(NOT_STORED) | connection_tokens(headers)
     dropped.update(directives.private_fields)
     dropped.update(directives.no_cache_fields)
     return without(headers, dropped)

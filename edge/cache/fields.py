@@ -20,6 +20,16 @@ def values(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
     return [value for key, value in headers if key.lower() == name]
 
 
+def connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
+    """The options of every Connection line, lower case: the fields they name are hop-by-hop (RFC 9110
+    section 7.6.1), for the forwarded request, the client's response, the store and a 101 alike."""
+    tokens: set[bytes] = set()
+    for name, value in headers:
+        if name.lower() == b"connection":
+            tokens.update(token.strip(_OWS).lower() for token in value.split(b","))
+    return frozenset(tokens)
+
+
 def combined(headers: Iterable[tuple[bytes, bytes]], name: bytes) -> bytes | None:
     """The field's lines joined with ", " (RFC 9110 section 5.3), or None when the field is absent."""
     found = values(headers, name)

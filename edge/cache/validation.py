@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from edge.cache.directives import DEFAULT_TARGETED
 from edge.cache.entry import NOT_STORED, StoredResponse, stored_response
-from edge.cache.fields import HeaderList, Headers, combined, first, split_list, without
+from edge.cache.fields import HeaderList, Headers, connection_tokens, first, split_list, without
 from edge.cache.freshness import DEFAULT_HEURISTIC, Heuristic
 from edge.cache.httpdate import format_http_date, parse_http_date
 
@@ -126,10 +126,7 @@ def freshened_headers(stored_headers: Headers, headers_304: Headers, *, response
     (RFC 9110 section 6.6.1); a 304 without Age drops the stored Age, because the age restarts with the
     validation (the Age of the old response would make the freshened one look older than it is).
     """
-    excluded = set(_NOT_UPDATED)
-    connection = combined(headers_304, b"connection")
-    if connection is not None:
-        excluded.update(token.strip().lower() for token in connection.split(b","))
+    excluded = set(_NOT_UPDATED) | connection_tokens(headers_304)
     updates = without(headers_304, excluded)
     names = {name.lower() for name, _ in updates}
     if b"date" not in names:

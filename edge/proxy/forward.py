@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from edge.cache.fields import connection_tokens
+
 HOP_BY_HOP = frozenset(
     {
         b"connection",
@@ -45,14 +47,6 @@ _REWRITTEN = frozenset({b"location", b"content-location", b"refresh"})
 # Per request, `int in bytes` (or `find`) rather than `bytes in bytes`, which raises and clears a TypeError
 # inside CPython before it searches: 8 times the cost.
 _UNDERSCORE, _COLON, _ANGLE = ord("_"), ord(":"), ord("<")
-
-
-def _connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
-    tokens: set[bytes] = set()
-    for name, value in headers:
-        if name == b"connection":
-            tokens.update(t.strip(b" \t").lower() for t in value.split(b","))
-    return frozenset(tokens)
 
 
 # `expect`: uvicorn already answered 100-continue, and the whole body follows the head anyway.
@@ -91,7 +85,7 @@ def request_head(
     for name, value in headers:
         if name in drop:
             if name == b"connection" and value.lower() not in _CONNECTION_PLAIN:
-                named = named | _connection_tokens(((name, value),))
+                named = named | connection_tokens(((name, value),))
             continue
         if name in _FORWARDING:  # from a trusted peer: its chain is extended below, proto and host restated
             if name == b"x-forwarded-for":
@@ -166,7 +160,7 @@ def response_headers(
             value = _drop_origin_domain(value, origin_hosts)
         out.append((lower, value))
     if connection:
-        tokens = _connection_tokens(connection)
+        tokens = connection_tokens(connection)
         if not tokens <= _CONNECTION_KNOWN:
             out = [(n, v) for n, v in out if n not in tokens]
     out.extend(extra)

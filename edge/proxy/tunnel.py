@@ -24,6 +24,7 @@ import binascii
 import hashlib
 from collections.abc import Callable, Iterable
 
+from edge.cache.fields import connection_tokens
 from edge.exchange import Handover
 from edge.proxy.upstream import UpstreamConnection
 
@@ -77,18 +78,15 @@ def switch_problem(request: Iterable[tuple[bytes, bytes]], response: Iterable[tu
     key = next((value for name, value in request if name == b"sec-websocket-key"), b"")
     upgrade: list[bytes] = []
     accept: list[bytes] = []
-    connection: set[bytes] = set()
     for name, value in response:
         lower = name.lower()
         if lower == b"upgrade":
             upgrade.append(value.strip(b" \t").lower())
         elif lower == b"sec-websocket-accept":
             accept.append(value.strip(b" \t"))
-        elif lower == b"connection":
-            connection.update(token.strip(b" \t").lower() for token in value.split(b","))
     if upgrade != [WEBSOCKET]:
         return f"origin switched protocols to {b', '.join(upgrade)!r}, not to websocket"
-    if b"upgrade" not in connection:
+    if b"upgrade" not in connection_tokens(response):
         return "origin's 101 has no Connection: upgrade"  # RFC 6455 section 4.1 has a client fail it too
     if accept != [accept_value(key)]:
         return "origin's 101 has no valid Sec-WebSocket-Accept for the request's key"
