@@ -52,7 +52,10 @@ class EdgeCycle(RequestResponseCycle):
         lines = [STATUS_LINE[status]]
         append = lines.append
         close = False
-        for name, value in (*self.default_headers, *message.get("headers", ())):
+        headers = message.get("headers", ())
+        if self.default_headers:  # uvicorn's Server and Date, which edge turns off
+            headers = [*self.default_headers, *headers]
+        for name, value in headers:
             lower = _NAMES.get(name) or _name(name)
             if lower not in _FRAMING:
                 pass

@@ -32,8 +32,13 @@ class Flow:
 
 
 def run(
-    cls: type[RequestResponseCycle], messages: list[dict[str, Any]], *, method: str = "GET", keep_alive: bool = True
-):
+    cls: type[RequestResponseCycle],
+    messages: list[dict[str, Any]],
+    *,
+    method: str = "GET",
+    keep_alive: bool = True,
+    default_headers: list[tuple[bytes, bytes]] | None = None,
+) -> tuple[bytes, bool, Exception | None]:
     async def go() -> tuple[bytes, bool, Exception | None]:
         transport = Transport()
         cycle = cls(
@@ -43,7 +48,7 @@ def run(
             logger=logging.getLogger("test"),
             access_logger=logging.getLogger("test"),
             access_log=False,
-            default_headers=[],
+            default_headers=default_headers or [],
             message_event=asyncio.Event(),
             expect_100_continue=False,
             keep_alive=keep_alive,
@@ -108,3 +113,11 @@ def test_edge_writes_what_uvicorn_writes_and_refuses_what_it_refuses(
 def test_a_split_header_writes_nothing() -> None:
     data, _, error = run(EdgeCycle, [start(200, (b"location", b"/a\r\n\r\n<script>"))])
     assert data == b"" and isinstance(error, RuntimeError)
+
+
+def test_uvicorns_default_headers_come_first_as_in_uvicorn() -> None:
+    defaults = [(b"server", b"uvicorn"), (b"date", b"Wed, 02 Dec 2026 12:00:00 GMT")]
+    messages = [start(200, (b"content-length", b"2")), body(b"ok")]
+    ours = run(EdgeCycle, messages, default_headers=defaults)
+    assert ours == run(RequestResponseCycle, messages, default_headers=defaults)
+    assert ours[0].startswith(b"HTTP/1.1 200 OK\r\nserver: uvicorn\r\ndate: ")
