@@ -15,18 +15,14 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
-from limits import RateLimitItem
+from edge.ratepolicy import Window
 
 SWEEP_INTERVAL = 10.0  # seconds between sweeps of idle keys
 
-
-@dataclass(frozen=True, slots=True)
-class WindowState:
-    allowed: bool
-    remaining: int
-    reset: float  # seconds until capacity frees up
+# One window's state for one key: (allowed, remaining, seconds until capacity frees up). A tuple, not a
+# dataclass: this is made on every rate-limited request.
+WindowState = tuple[bool, int, float]
 
 
 class MovingWindow:
@@ -38,13 +34,13 @@ class MovingWindow:
     def state(self, key: str, amount: int, expiry: int, now: float) -> WindowState:
         hits = self.hits.get(key)
         if hits is None:
-            return WindowState(amount > 0, amount, 0.0)
+            return (amount > 0, amount, 0.0)
         cutoff = now - expiry
         while hits and hits[0] <= cutoff:
             hits.popleft()
         used = len(hits)
         reset = hits[0] + expiry - now if hits else 0.0
-        return WindowState(used < amount, amount - used, reset)
+        return (used < amount, amount - used, reset)
 
     def count(self, key: str, amount: int, expiry: int, now: float) -> None:
         hits = self.hits.get(key)
@@ -66,9 +62,9 @@ class FixedWindow:
     def state(self, key: str, amount: int, expiry: int, now: float) -> WindowState:
         window = self.windows.get(key)
         if window is None or window[0] <= now:
-            return WindowState(amount > 0, amount, float(expiry))
+            return (amount > 0, amount, float(expiry))
         used = int(window[1])
-        return WindowState(used < amount, amount - used, window[0] - now)
+        return (used < amount, amount - used, window[0] - now)
 
     def count(self, key: str, amount: int, expiry: int, now: float) -> None:
         window = self.windows.get(key)
@@ -102,7 +98,7 @@ class SlidingWindowCounter:
         weight = 1.0 - (now - start) / expiry
         used = math.floor(previous * weight + current)
         reset = (start + expiry - now) if used >= amount else 0.0
-        return WindowState(used < amount, max(0, amount - used), reset)
+        return (used < amount, max(0, amount - used), reset)
 
     def count(self, key: str, amount: int, expiry: int, now: float) -> None:
         self._current(key, expiry, now)[2] += 1
@@ -112,8 +108,8 @@ class SlidingWindowCounter:
             del self.windows[key]
 
 
-Window = MovingWindow | FixedWindow | SlidingWindowCounter
-WINDOWS: dict[str, Callable[[], Window]] = {
+Counter = MovingWindow | FixedWindow | SlidingWindowCounter
+WINDOWS: dict[str, Callable[[], Counter]] = {
     "moving-window": MovingWindow,
     "fixed-window": FixedWindow,
     "sliding-window-counter": SlidingWindowCounter,
@@ -129,20 +125,32 @@ class LocalCounters:
         self.longest = 1.0
         self.next_sweep = clock() + SWEEP_INTERVAL
 
-    def check(self, items: Sequence[RateLimitItem], key: str) -> list[tuple[RateLimitItem, WindowState]]:
-        """Every window's state for `key`; the hit is counted in all of them only when all allow it."""
+    def check(self, windows: Sequence[Window], key: str) -> list[WindowState]:
+        """Every window's state for `key`, in order; the hit is counted in all of them only when all allow it."""
         now = self.clock()
         if now >= self.next_sweep:
             self.window.sweep(now, self.longest)
             self.next_sweep = now + SWEEP_INTERVAL
-        states = []
-        for item in items:
-            expiry = item.get_expiry()
-            self.longest = max(self.longest, float(expiry))
-            states.append((item, self.window.state(f"{expiry}/{key}", item.amount, expiry, now)))
-        if all(state.allowed for _, state in states):
-            for index, (item, state) in enumerate(states):
-                expiry = item.get_expiry()
-                self.window.count(f"{expiry}/{key}", item.amount, expiry, now)
-                states[index] = (item, WindowState(True, state.remaining - 1, state.reset or float(expiry)))
+        state, count = self.window.state, self.window.count
+        names, states = [], []
+        allowed = True
+        for w in windows:
+            name = w.prefix + key + w.suffix  # Window.counter, inlined
+            if w.expiry > self.longest:
+                self.longest = float(w.expiry)
+            found = state(name, w.amount, w.expiry, now)
+            names.append(name)
+            states.append(found)
+            if not found[0]:
+                allowed = False
+        if allowed:
+            for index, w in enumerate(windows):
+                count(names[index], w.amount, w.expiry, now)
+                _, remaining, reset = states[index]
+                states[index] = (True, remaining - 1, reset or float(w.expiry))
+        return states
+        for index, (name, w) in enumerate(zip(names, windows, strict=True)):
+            count(name, w.amount, w.expiry, now)
+            _, remaining, reset = states[index]
+            states[index] = (True, remaining - 1, reset or float(w.expiry))
         return states

@@ -174,7 +174,7 @@ class Gateway:
             return None
         tightest = None
         try:  # all the rules in one call: one round trip to a shared storage
-            outcomes = await self.runtime.limiter.check_all([(limit.id, limit.items, key) for limit, key in matched])
+            outcomes = await self.runtime.limiter.check_all([(limit.policy, key) for limit, key in matched])
         except StorageDown as exc:
             ex.error = f"rate-limit storage failed: {exc}"
             ex.ratelimit = {"rule": matched[0][0].id, "error": "storage"}

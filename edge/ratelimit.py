@@ -27,7 +27,8 @@ from limits.errors import StorageError
 from limits.storage import storage_from_string
 
 from edge.config import RateLimitConfig
-from edge.counters import LocalCounters
+from edge.counters import LocalCounters, WindowState
+from edge.ratepolicy import Policy, Window
 from edge.shared_counters import SharedCounters, supports
 
 log = logging.getLogger("edge.ratelimit")
@@ -55,12 +56,13 @@ class Outcome:
     window: int
     remaining: int
     reset: int  # seconds until the window frees capacity
+    policy: bytes = b""  # the window's RateLimit-Policy member, when known in advance (`Window.policy`)
 
     def policy_header(self) -> bytes:
-        return f'"{self.rule_id}";q={self.limit};w={self.window}'.encode()
+        return self.policy or f'"{self.rule_id}";q={self.limit};w={self.window}'.encode()
 
     def state_header(self) -> bytes:
-        return f'"{self.rule_id}";r={self.remaining};t={self.reset}'.encode()
+        return b'"%s";r=%d;t=%d' % (self.rule_id.encode(), self.remaining, self.reset)
 
     def as_log(self) -> dict[str, object]:
         return {"rule": self.rule_id, "allowed": self.allowed, "remaining": self.remaining}
@@ -111,12 +113,13 @@ class Limiter:
             await self.shared.close()
 
     async def check(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
-        """`check_all` for one rule: its outcome, or None (no windows, or failing open)."""
-        outcomes = await self.check_all([(rule_id, items, key)])
+        """`check_all` for one rule given as `limits` items (for tests and tools: the gateway passes the
+        `Policy` its rule loaded with); its outcome, or None (no windows, or failing open)."""
+        outcomes = await self.check_all([(Policy.of(rule_id, items), key)])
         return outcomes[0] if outcomes else None
 
-    async def check_all(self, rules: Sequence[tuple[str, Sequence[RateLimitItem], str]]) -> list[Outcome | None]:
-        """Count one request against the rules that matched it, `(rule id, windows, key)` in order.
+    async def check_all(self, rules: Sequence[tuple[Policy, str]]) -> list[Outcome | None]:
+        """Count one request against the rules that matched it, `(policy, key)` in order.
 
         A rule counts the hit in all its windows or, when one refuses, in none; its outcome is the window
         that refused, else the one with the least left. The outcomes go up to and including the first
@@ -125,9 +128,8 @@ class Limiter:
         """
         if self.local is not None:
             outcomes: list[Outcome | None] = []
-            for rule_id, items, key in rules:
-                states = self.local.check(items, f"{rule_id}/{key}")
-                outcome = _outcome(rule_id, [(item, s.allowed, s.remaining, s.reset) for item, s in states])
+            for policy, key in rules:
+                outcome = _outcome(policy.rule_id, policy.windows, self.local.check(policy.windows, key))
                 outcomes.append(outcome)
                 if outcome is not None and not outcome.allowed:
                     break
@@ -136,40 +138,34 @@ class Limiter:
             self._failed(None)
             return []
         try:
+            if self.shared is not None:  # the deadline is the batch's (SharedCounters.timeout)
+                return _shared_outcomes(rules, await self.shared.check(rules))
             async with asyncio.timeout(self.TIMEOUT):
-                return await self._check_shared(rules)
+                return await self._check_with_limits(rules)
         except (StorageError, TimeoutError) as exc:
             self._broken_until = time.monotonic() + self.BREAKER_SECONDS
             self._failed(exc)
             return []
 
-    async def _check_shared(self, rules: Sequence[tuple[str, Sequence[RateLimitItem], str]]) -> list[Outcome | None]:
-        if self.shared is not None:
-            replies = await self.shared.check(rules)
-            return [
-                _outcome(rule_id, [(item, ok, left, ms / 1000) for item, (ok, left, ms) in windows])
-                for (rule_id, _, _), windows in zip(rules, replies, strict=False)
-            ]
+    async def _check_with_limits(self, rules: Sequence[tuple[Policy, str]]) -> list[Outcome | None]:
+        """Storages without scripts (memcached, MongoDB, Redis Cluster): `limits`' strategies, window by window.
+        Shortest window first: a request refused by a short window is then not counted by the long ones."""
+        assert self.strategy is not None
         outcomes: list[Outcome | None] = []
-        for rule_id, items, key in rules:
-            outcome = await self._check_with_limits(rule_id, items, key)
+        for policy, key in rules:
+            windows, states = [], []
+            for window in sorted(policy.windows, key=lambda window: window.expiry):
+                allowed = await self.strategy.hit(window.item, policy.rule_id, key)
+                stats = await self.strategy.get_window_stats(window.item, policy.rule_id, key)
+                windows.append(window)
+                states.append((allowed, stats.remaining, stats.reset_time - time.time()))
+                if not allowed:
+                    break
+            outcome = _outcome(policy.rule_id, windows, states)
             outcomes.append(outcome)
             if outcome is not None and not outcome.allowed:
                 break
         return outcomes
-
-    async def _check_with_limits(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
-        """Storages without scripts (memcached, MongoDB, Redis Cluster): `limits`' strategies, window by window.
-        Shortest window first: a request refused by a short window is then not counted by the long ones."""
-        assert self.strategy is not None
-        results = []
-        for item in sorted(items, key=lambda item: item.get_expiry()):
-            allowed = await self.strategy.hit(item, rule_id, key)
-            stats = await self.strategy.get_window_stats(item, rule_id, key)
-            results.append((item, allowed, stats.remaining, stats.reset_time - time.time()))
-            if not allowed:
-                break
-        return _outcome(rule_id, results)
 
     def _failed(self, exc: Exception | None) -> None:
         """Fail open (return) or closed (raise StorageDown), as `on_storage_error` says."""
@@ -187,13 +183,36 @@ class Limiter:
             log.error("rate-limit storage %s failed: %s; %s", self.config.storage, reason, action)
 
 
-def _outcome(rule_id: str, results: Sequence[tuple[RateLimitItem, bool, int, float]]) -> Outcome | None:
+def _outcome(rule_id: str, windows: Sequence[Window], states: Sequence[WindowState]) -> Outcome | None:
     """The refusing window, or the allowed one with the least left; None for a rule without windows."""
-    chosen: Outcome | None = None
-    for item, allowed, remaining, reset in results:
-        outcome = Outcome(rule_id, allowed, item.amount, item.get_expiry(), max(0, remaining), max(0, math.ceil(reset)))
-        if not allowed:
-            return outcome
-        if chosen is None or outcome.remaining < chosen.remaining:
-            chosen = outcome
-    return chosen
+    chosen = 0 if len(states) == 1 else -1  # one window: the usual rule
+    if chosen < 0:
+        for index, (allowed, remaining, _) in enumerate(states):
+            if not allowed:
+                chosen = index
+                break
+            if chosen < 0 or remaining < states[chosen][1]:
+                chosen = index
+    if chosen < 0:
+        return None
+    allowed, remaining, reset = states[chosen]
+    window = windows[chosen]
+    return Outcome(
+        rule_id, allowed, window.amount, window.expiry, max(0, remaining), max(0, math.ceil(reset)), window.policy
+    )
+
+
+def _shared_outcomes(rules: Sequence[tuple[Policy, str]], flat: Sequence[int]) -> list[Outcome | None]:
+    """The script's answer, (allowed, remaining, reset ms) per window of each rule it reached, as outcomes."""
+    outcomes: list[Outcome | None] = []
+    position = 0
+    for policy, _ in rules:
+        if position >= len(flat):
+            break
+        states = []
+        for _ in policy.windows:
+            allowed, remaining, reset = flat[position : position + 3]
+            states.append((bool(allowed), remaining, reset / 1000))
+            position += 3
+        outcomes.append(_outcome(policy.rule_id, policy.windows, states))
+    return outcomes

@@ -1,11 +1,14 @@
-"""Rate-limit counters in Redis: every rule and window of one request checked and counted in one round trip.
+"""Rate-limit counters in Redis: every rule and window of a request checked and counted in one round trip,
+shared by the requests that wait at the same time.
 
 `limits` asks Redis twice per window (`hit`, then `get_window_stats`; the fixed window three or four times),
 each a separate round trip. Here one Lua script, registered on the connection `limits`' own Redis storage
 manages, takes all the windows of all the rules that matched a request, and per rule tests every window,
 counts the hit in all of them only when all allow it (as `edge.counters` does in memory), and answers each
 window's remaining budget and reset. Rules are taken in order and the script stops after the first rule
-that refuses, as the gateway stops at the first 429: later rules are neither counted nor reported.
+that refuses, as the gateway stops at the first 429: later rules are neither counted nor reported. The
+checks of the requests that queue while one call is in flight go together in the next call, one after
+another inside the script.
 
 The keys and values are `limits`' own (`LIMITS:` + `RateLimitItem.key_for(rule, key)`; a list of
 timestamps newest first for the moving window, a counter with a TTL for the fixed window, `{key}` and
@@ -19,15 +22,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.errors import StorageError
 from redis.exceptions import NoScriptError
 
-# One window's state, as the script answers it: (allowed, remaining, reset in ms).
-WindowReply = tuple[bool, int, int]
+from edge.ratepolicy import Policy
 
 CHECK_SCRIPT = """
 local strategy = ARGV[1]
@@ -109,27 +111,43 @@ if strategy == 'fixed-window' then state, count, keys_per_window = fixed_state, 
 elseif strategy == 'moving-window' then state, count, keys_per_window = moving_state, moving_count, 1
 else state, count, keys_per_window = sliding_state, sliding_count, 2 end
 
+-- ARGV: strategy, the number of checks, then per check the number of rules, per rule the number of
+-- windows, per window its limit and expiry; KEYS: the windows' counters in the same order. The answer is
+-- one array per check, (allowed, remaining, reset ms) per window of each rule it reached.
 local out = {}
 local a, k = 3, 1
-for _ = 1, tonumber(ARGV[2]) do
-  local windows = {}
-  local allowed = true
-  for i = 1, tonumber(ARGV[a]) do
-    local w = {key = KEYS[k], prev_key = KEYS[k + 1], limit = tonumber(ARGV[a + 2 * i - 1]),
-               expiry = tonumber(ARGV[a + 2 * i])}
-    k = k + keys_per_window
-    w.ok = state(w)
-    allowed = allowed and w.ok
-    windows[i] = w
+for c = 1, tonumber(ARGV[2]) do
+  local reply = {}
+  local stopped = false
+  local rules = tonumber(ARGV[a])
+  a = a + 1
+  for _ = 1, rules do
+    local n = tonumber(ARGV[a])
+    if stopped then
+      -- after a refusal, the check's later rules are neither counted nor reported: step over them
+      k = k + n * keys_per_window
+    else
+      local windows = {}
+      local allowed = true
+      for i = 1, n do
+        local w = {key = KEYS[k], prev_key = KEYS[k + 1], limit = tonumber(ARGV[a + 2 * i - 1]),
+                   expiry = tonumber(ARGV[a + 2 * i])}
+        k = k + keys_per_window
+        w.ok = state(w)
+        allowed = allowed and w.ok
+        windows[i] = w
+      end
+      for _, w in ipairs(windows) do
+        if allowed then count(w) end
+        reply[#reply + 1] = w.ok and 1 or 0
+        reply[#reply + 1] = math.max(0, w.limit - w.used)
+        reply[#reply + 1] = math.floor(w.reset)
+      end
+      stopped = not allowed
+    end
+    a = a + 1 + 2 * n
   end
-  a = a + 1 + 2 * #windows
-  for _, w in ipairs(windows) do
-    if allowed then count(w) end
-    out[#out + 1] = w.ok and 1 or 0
-    out[#out + 1] = math.max(0, w.limit - w.used)
-    out[#out + 1] = math.floor(w.reset)
-  end
-  if not allowed then break end
+  out[c] = reply
 end
 return out
 """
@@ -146,112 +164,148 @@ def supports(storage: object) -> TypeGuard[RedisStorage]:
     )
 
 
-Pending = tuple[list[str], list[str | int], "asyncio.Future[list[int]]"]
+@dataclass(slots=True)
+class Pending:
+    """One request's check, packed, waiting for the next batch."""
+
+    keys: int  # how many keys `packed_keys` holds
+    packed_keys: bytes
+    args: int  # how many arguments `packed_args` holds
+    packed_args: bytes
+    asked: float  # loop time: the check must be answered within `timeout` of this
+    future: asyncio.Future[list[int]]
 
 
 class SharedCounters:
     """The counters of one strategy in the Redis behind a `limits` RedisStorage (redis-py's client).
 
-    Checks are pipelined: the checks that arrive while a pipeline is in flight go out together as the next
-    one, as soon as it returns (one write and one read for all of them, however many requests wait). With
-    one request at a time, each check is its own round trip at once.
+    Checks are batched: the checks that arrive while a batch is in flight go out together as the next one, as
+    soon as it returns, in one EVALSHA of the script (one write and one read for all of them, however many
+    requests wait; Redis runs the batch atomically, one check after another). With one request at a time,
+    each check is its own round trip at once. The command is packed here, not by redis-py (whose packing
+    costs more than the rest of a check), and sent on one connection taken from `limits`' pool, so the
+    storage URL's options (TLS, password, database, Sentinel) apply as they would to `limits`.
     """
 
     def __init__(self, storage: RedisStorage, strategy: str, *, timeout: float) -> None:
-        self.strategy = strategy
         self.sliding = strategy == "sliding-window-counter"
+        self.strategy = _bulk(strategy)
         self.timeout = timeout
         self.prefix = storage.bridge.key_prefix + ":"
         self.errors: tuple[type[Exception], ...] = (*_as_tuple(storage.base_exceptions), TimeoutError)
-        self.connection: Any = storage.bridge.get_connection()  # type: ignore[attr-defined]
+        self.client: Any = storage.bridge.get_connection()  # type: ignore[attr-defined]
+        self.connection: Any = None  # taken from the client's pool at the first check, kept until close()
         self.sha = hashlib.sha1(CHECK_SCRIPT.encode()).hexdigest()
+        self.packed_rules: dict[Policy, tuple[int, bytes]] = {}
         self.queue: list[Pending] = []
         self.sending = False
+        self.sender: asyncio.Task[None] | None = None
 
     async def close(self) -> None:
         """Close the Redis connections (of the `limits` storage too: they are the same)."""
-        await self.connection.aclose()
+        if self.connection is not None:
+            await self.client.connection_pool.release(self.connection)
+            self.connection = None
+        await self.client.aclose()
 
-    async def check(
-        self, rules: Sequence[tuple[str, Sequence[RateLimitItem], str]]
-    ) -> list[list[tuple[RateLimitItem, WindowReply]]]:
-        """Per rule in order, up to and including the first that refuses: each window's (allowed, remaining,
-        reset ms). A rule counts the hit in all its windows or, when one refuses, in none.
+    async def check(self, rules: Sequence[tuple[Policy, str]]) -> list[int]:
+        """(allowed, remaining, reset ms) of each window of each rule in order, up to and including the first
+        rule that refuses, flat. A rule counts the hit in all its windows or, when one refuses, in none.
 
         Raises StorageError for anything the Redis client raises, and when Redis does not answer within
-        `timeout`.
+        `timeout` of the call.
         """
-        keys: list[str] = []
-        args: list[str | int] = [self.strategy, len(rules)]
-        for rule_id, items, key in rules:
-            args.append(len(items))
-            for item in items:
-                name = item.key_for(rule_id, key)
+        keys: list[bytes] = []
+        args = [_bulk(str(len(rules)))]
+        count = 1
+        prefix = self.prefix
+        for policy, key in rules:
+            packed = self.packed_rules.get(policy)
+            if packed is None:
+                packed = self._pack_rule(policy)
+            count += packed[0]
+            args.append(packed[1])
+            for window in policy.windows:
+                name = window.counter(key)
                 if self.sliding:  # limits' names: the current window `{key}`, the previous one `{key}/-1`
-                    keys += (f"{self.prefix}{{{name}}}", f"{self.prefix}{{{name}}}/-1")
+                    keys += (_bulk(f"{prefix}{{{name}}}"), _bulk(f"{prefix}{{{name}}}/-1"))
                 else:
-                    keys.append(self.prefix + name)
-                args += (item.amount, item.get_expiry())
-        future: asyncio.Future[list[int]] = asyncio.get_running_loop().create_future()
-        self.queue.append((keys, args, future))
+                    keys.append(_bulk(prefix + name))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[int]] = loop.create_future()
+        self.queue.append(Pending(len(keys), b"".join(keys), count, b"".join(args), loop.time(), future))
         if not self.sending:
             self.sending = True
-            asyncio.get_running_loop().create_task(self._send_queued())
-        flat = await future
-        replies: list[list[tuple[RateLimitItem, WindowReply]]] = []
-        position = 0
-        for _, items, _ in rules:
-            if position >= len(flat):
-                break
-            windows = []
-            for item in items:
-                allowed, remaining, reset = flat[position : position + 3]
-                windows.append((item, (bool(allowed), int(remaining), int(reset))))
-                position += 3
-            replies.append(windows)
-        return replies
+            self.sender = loop.create_task(self._send_queued())  # held: the loop keeps only a weak reference
+        return await future
+
+    def _pack_rule(self, policy: Policy) -> tuple[int, bytes]:
+        """A rule's script arguments (its window count, then each window's limit and expiry), packed once."""
+        if len(self.packed_rules) >= 4096:  # rules of earlier reloads
+            self.packed_rules.clear()
+        values = [len(policy.windows)]
+        for window in policy.windows:
+            values += (window.amount, window.expiry)
+        packed = self.packed_rules[policy] = (len(values), b"".join(_bulk(str(v)) for v in values))
+        return packed
 
     async def _send_queued(self) -> None:
-        """One pipeline in flight at a time; what queued meanwhile is the next. Runs until the queue is empty."""
+        """One batch in flight at a time; what queued meanwhile is the next. Runs until the queue is empty."""
         try:
             while self.queue:
                 batch, self.queue = self.queue, []
-                batch = [pending for pending in batch if not pending[2].done()]  # gave up waiting already
-                try:
-                    async with asyncio.timeout(self.timeout):
-                        answers = await self._pipeline(batch)
-                except self.errors as exc:
-                    for *_, future in batch:
-                        if not future.done():
-                            future.set_exception(StorageError(exc))
+                batch = [pending for pending in batch if not pending.future.done()]  # gave up waiting already
+                if not batch:
                     continue
-                for (*_, future), answer in zip(batch, answers, strict=True):
-                    if future.done():
-                        continue
-                    if isinstance(answer, Exception):
-                        future.set_exception(StorageError(answer))
-                    else:
-                        future.set_result(answer)
+                try:
+                    async with asyncio.timeout_at(min(pending.asked for pending in batch) + self.timeout):
+                        answers = await self._run(self._command(batch))
+                except self.errors as exc:
+                    for pending in batch:
+                        if not pending.future.done():
+                            pending.future.set_exception(StorageError(exc))
+                    continue
+                for pending, answer in zip(batch, answers, strict=True):
+                    if not pending.future.done():
+                        pending.future.set_result(answer)
         finally:
             self.sending = False
 
-    async def _pipeline(self, batch: list[Pending]) -> list[Any]:
-        """EVALSHA per check in one pipeline; the script is loaded first when Redis does not know it (a new or
-        restarted server), then the checks it refused for that are sent once more."""
-        answers: list[Any] = [NoScriptError()] * len(batch)
+    def _command(self, batch: list[Pending]) -> bytes:
+        """EVALSHA of the script with every key and argument of the batch, as RESP."""
+        keys = sum(pending.keys for pending in batch)
+        args = sum(pending.args for pending in batch)
+        head = b"*%d\r\n$7\r\nEVALSHA\r\n%s%s%s%s" % (
+            3 + keys + 2 + args,
+            _bulk(self.sha),
+            _bulk(str(keys)),
+            b"".join([pending.packed_keys for pending in batch]),
+            self.strategy + _bulk(str(len(batch))),
+        )
+        return head + b"".join([pending.packed_args for pending in batch])
+
+    async def _run(self, command: bytes) -> list[list[int]]:
+        """Send `command` and read its answer; the script is loaded first when Redis does not know it (a new
+        or restarted server), then the command is sent once more."""
+        if self.connection is None:
+            self.connection = await self.client.connection_pool.get_connection()
         for attempt in range(2):
-            todo = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
-            if not todo:
-                break
-            if attempt:
-                await self.connection.script_load(CHECK_SCRIPT)
-            pipe = self.connection.pipeline(transaction=False)
-            for i in todo:
-                keys, args, _ = batch[i]
-                pipe.evalsha(self.sha, len(keys), *keys, *args)
-            for i, answer in zip(todo, await pipe.execute(raise_on_error=False), strict=True):
-                answers[i] = answer
-        return answers
+            await self.connection.send_packed_command(command)
+            try:
+                answer: list[list[int]] = await self.connection.read_response(disable_decoding=True)
+                return answer
+            except NoScriptError:
+                if attempt:
+                    raise
+                await self.connection.send_packed_command(self.connection.pack_command("SCRIPT", "LOAD", CHECK_SCRIPT))
+                await self.connection.read_response()
+        raise AssertionError("unreachable")
+
+
+def _bulk(text: str) -> bytes:
+    """A RESP bulk string."""
+    data = text.encode("utf-8", "surrogatepass")
+    return b"$%d\r\n%s\r\n" % (len(data), data)
 
 
 def _as_tuple(errors: type[Exception] | tuple[type[Exception], ...]) -> tuple[type[Exception], ...]:

@@ -50,14 +50,26 @@ def element(array: tuple[Any, ...] | None, index: int) -> Any:
     return array[index] if array is not None and index < len(array) else None
 
 
-def apply(impl: Callable[..., Any], getters: list[Getter], each: list[bool]) -> Getter:
+NOT_LITERAL = object()
+
+
+def apply(
+    impl: Callable[..., Any], getters: list[Getter], each: list[bool], literals: list[Any] | None = None
+) -> Getter:
     """The getter of a call of `impl` on the values of `getters`: a missing (None) argument makes the result
-    missing; the one argument marked in `each` (an expanded array) is mapped over, giving a tuple."""
+    missing; the one argument marked in `each` (an expanded array) is mapped over, giving a tuple. `literals`
+    holds the value of each argument written as a literal (else NOT_LITERAL): a call of one value and one
+    literal, `starts_with(http.request.uri.path, "/api/")`, is the common case and gets its own getter."""
     if len(getters) == 1:
         (one,) = getters
         if each[0]:
             return lambda ctx: tuple(map(impl, one(ctx)))
         return lambda ctx: None if (v := one(ctx)) is None else impl(v)
+    if literals and len(getters) == 2 and literals[0] is NOT_LITERAL and literals[1] not in (NOT_LITERAL, None):
+        first, const = getters[0], literals[1]
+        if each[0]:
+            return lambda ctx: tuple(None if v is None else impl(v, const) for v in first(ctx))
+        return lambda ctx: None if (v := first(ctx)) is None else impl(v, const)
     spread = next((i for i, flag in enumerate(each) if flag), -1)
 
     def get(ctx: Ctx) -> Any:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from edge.waf import regex
-from edge.waf.closures import GUARDS, LOGIC, all_of, any_of, apply, cached, element, memoized
+from edge.waf.closures import GUARDS, LOGIC, NOT_LITERAL, all_of, any_of, apply, cached, element, memoized
 from edge.waf.errors import RuleError, suggest
-from edge.waf.fields import FIELDS, Ctx, Getter
+from edge.waf.fields import FIELDS, Ctx, Getter, ip_text
 from edge.waf.functions import FUNCTIONS, FunctionSpec, _to_string
 from edge.waf.lang import ast
 from edge.waf.lang.lexer import error_at
@@ -122,6 +122,8 @@ class Compiler:
         if expr.type.kind is Kind.MAP:
             raise error_at(text, 0, f"a key must be a value or an array, not {a(expr.type)}")
         get = expr.get
+        if expr.key == ("field", "ip.src"):  # the default key, on every rate-limited request
+            return (lambda ctx: ip_text(ctx.view.client_ip)), expr.fields
         if expr.each or expr.type.kind is Kind.ARRAY:
             return (lambda ctx: ",".join(_to_string(v) for v in get(ctx) if v is not None)), expr.fields
         return (lambda ctx: "" if (v := get(ctx)) is None else _to_string(v)), expr.fields
@@ -217,7 +219,7 @@ class Compiler:
         result = Expr(
             spec.returns([a.type for a in args]),
             any(a.each for a in args),
-            apply(spec.impl, [a.get for a in args], [a.each for a in args]),
+            apply(spec.impl, [a.get for a in args], [a.each for a in args], [_literal(a) for a in args]),
             None,
             self._text(node),
             frozenset().union(*(a.fields for a in args)),
@@ -391,3 +393,9 @@ _NODES: dict[type, Callable[[Compiler, Any], Expr]] = {
     ast.Not: Compiler.negate,
     ast.Logical: Compiler.logical,
 }
+
+
+def _literal(expr: Expr) -> Any:
+    """The value of a literal argument, else NOT_LITERAL."""
+    key = expr.key
+    return key[2] if isinstance(key, tuple) and len(key) == 3 and key[0] == "lit" else NOT_LITERAL

@@ -112,6 +112,14 @@ def _parse_ip(text: str) -> object:
     return addr
 
 
+@functools.lru_cache(maxsize=4096)
+def ip_text(text: str) -> str:
+    """The client address `text` as `ip.src` prints it (canonical form, IPv4-mapped as IPv4), "" when it is
+    none: the usual rate-limit key, remembered like the parse."""
+    addr = _parse_ip(text)
+    return "" if addr is None else str(addr)
+
+
 def _inflate(view: RequestView) -> tuple[bytes, bool, bool]:
     return forms.decode_content(view.header("content-encoding"), view.body or b"")
 

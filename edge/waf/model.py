@@ -12,6 +12,7 @@ from typing import Any
 
 import limits
 
+from edge.ratepolicy import Policy
 from edge.waf.compiler import Atom, CompiledRule
 from edge.waf.fields import Ctx
 
@@ -62,6 +63,7 @@ class RateLimit:
     key_expr: str
     predicate: Callable[[Ctx], bool]
     key: Callable[[Ctx], str]
+    policy: Policy  # the windows of `items`, worked out at load
     file: str = ""
     line: int = 0
     tests: tuple[RuleTest, ...] = ()

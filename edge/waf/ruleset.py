@@ -19,6 +19,7 @@ from typing import Any
 
 import limits
 
+from edge.ratepolicy import Policy
 from edge.tomlpos import FilePos, TablePos, expression_start, locate
 from edge.waf.compiler import Compiler
 from edge.waf.errors import RuleError, RuleSetError, suggest
@@ -293,6 +294,7 @@ class _Loader:
                 table.get("key", "ip.src"),
                 compiled.predicate,
                 key[0],
+                Policy.of(table["id"], items),
                 self.file,
                 where.line,
                 tuple(t for t in tests if t is not None),

@@ -1,6 +1,7 @@
 """Instructions per proxied request: edge under callgrind, instrumentation on only around a fixed load.
 
     .venv/bin/python -m tests.bench.instructions [--requests 2000] [--connections 10] [--site-extra 'compress = true']
+                                                 [--ratelimit memory://|redis://127.0.0.1:6379/0]
 
 Wall-clock ratios on a shared 2-core machine move by 20%; instruction counts do not (callgrind counts the same
 for the same binary, inputs and environment whatever else runs). The gateway runs under
@@ -8,6 +9,8 @@ for the same binary, inputs and environment whatever else runs). The gateway run
 `h2load --h1 -n N -c C` more requests over keep-alive HTTPS to a 1 KiB origin response. The difference of
 the two totals (every process: the master and the worker) divided by N is the figure; startup and stop
 cancel out. (`callgrind_control` cannot reach a worker: valgrind's gdbserver does not follow a fork.) The origin (`python -m edge.demo`) runs outside valgrind.
+`--ratelimit STORAGE` adds the `ratelimit` scenario's rule (every request counted, key ip.src, a limit
+nothing reaches) with its counters in STORAGE (a Redis you started): the request's whole rate-limit cost.
 Needs valgrind and h2load (Debian: valgrind, nghttp2-client).
 """
 
@@ -23,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.hotpath import RATELIMIT_RULE
 from tests.bench.stack import free_port
 
 BIN = Path(sys.executable).parent
@@ -87,6 +91,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=10)
     parser.add_argument("--path", default="/1k")
     parser.add_argument("--site-extra", default="", help="lines appended to the [[site]] table")
+    parser.add_argument("--ratelimit", metavar="STORAGE", help="count every request with one [[ratelimit]] rule")
     args = parser.parse_args()
     for tool in ("valgrind", "h2load"):
         if shutil.which(tool) is None:
@@ -96,6 +101,11 @@ def main() -> int:
         tmp = Path(name)
         https, origin = free_port(), free_port()
         config = tmp / "edge.toml"
+        limits = ""
+        if args.ratelimit:
+            (tmp / "rules").mkdir()
+            (tmp / "rules" / "50-bench.toml").write_text(RATELIMIT_RULE)
+            limits = f'[waf]\nrules = "rules"\n\n[ratelimit]\nstorage = "{args.ratelimit}"\n'
         config.write_text(
             f"""[server]
 https = "127.0.0.1:{https}"
@@ -109,6 +119,7 @@ access = "off"
 certs = "certs"
 default = "localhost"
 
+{limits}
 [[site]]
 hosts = ["localhost"]
 origins = ["http://127.0.0.1:{origin}"]

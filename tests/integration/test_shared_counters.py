@@ -16,6 +16,7 @@ from limits.storage import storage_from_string
 
 from edge.config import RateLimitConfig
 from edge.ratelimit import Limiter
+from edge.ratepolicy import Policy
 
 from .conftest_redis import module_redis_fixture, redis_fixture  # noqa: F401 - fixtures used by name
 from .redis_server import RedisServer
@@ -35,7 +36,7 @@ CASES: dict[str, tuple[list[Rule], int]] = {
 
 async def answers(limiter: Limiter, rules: list[Rule], requests: int) -> list[list[tuple[str, bool, int]]]:
     """Per request: (rule, allowed, remaining) of each outcome, up to the first refusal."""
-    parsed = [(rule_id, tuple(limits.parse_many(limit)), "key") for rule_id, limit in rules]
+    parsed = [(Policy.of(rule_id, limits.parse_many(limit)), "key") for rule_id, limit in rules]
     out = []
     for _ in range(requests):
         outcomes = await limiter.check_all(parsed)
@@ -65,11 +66,12 @@ def test_redis_answers_as_memory_does(redis: RedisServer, strategy: str, case: s
 def test_later_rules_are_not_counted_after_a_refusal(redis: RedisServer) -> None:
     async def go() -> list[int]:
         limiter = Limiter(RateLimitConfig(storage=redis.url))
-        tight, loose = (("tight", limits.parse_many("1/minute"), "k"), ("loose", limits.parse_many("5/minute"), "k"))
+        tight = (Policy.of("tight", limits.parse_many("1/minute")), "k")
+        loose = (Policy.of("loose", limits.parse_many("5/minute")), "k")
         await limiter.check_all([tight, loose])  # both counted
         for _ in range(3):
             assert [o.allowed for o in await limiter.check_all([tight, loose]) if o] == [False]
-        outcome = await limiter.check("loose", loose[1], "k")
+        outcome = await limiter.check("loose", limits.parse_many("5/minute"), "k")
         await limiter.close()
         return [outcome.remaining] if outcome else []
 
@@ -136,3 +138,27 @@ def test_limits_own_strategies_read_the_same_counters(redis: RedisServer, strate
     seen, after = asyncio.run(go())
     assert seen == 7
     assert after == [True], "edge did not count limits' two hits"
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_one_batch_of_many_requests_answers_as_memory_does(redis: RedisServer, strategy: str) -> None:
+    """Checks that wait together go to Redis in one script call: a check refused by its first rule must not
+    shift the keys and arguments of the checks after it in the batch."""
+    tight = Policy.of("tight", limits.parse_many("2/minute"))
+    loose = Policy.of("loose", limits.parse_many("3/second;10/minute"))
+    requests = [[(tight, key), (loose, key)] if n % 3 else [(loose, key)] for n in range(12) for key in ("a", "b")]
+
+    async def go(storage: str) -> list[list[tuple[str, bool, int]]]:
+        limiter = Limiter(RateLimitConfig(storage=storage, strategy=strategy))
+        try:
+            if limiter.shared is None:  # memory: one after another, in the same order
+                outcomes = [await limiter.check_all(rules) for rules in requests]
+            else:
+                outcomes = await asyncio.gather(*(limiter.check_all(rules) for rules in requests))
+        finally:
+            await limiter.close()
+        return [[(o.rule_id, o.allowed, o.remaining) for o in out if o is not None] for out in outcomes]
+
+    memory = asyncio.run(go("memory://"))
+    assert any(not allowed for out in memory for _, allowed, _ in out), "the case refuses some requests"
+    assert asyncio.run(go(redis.url)) == memory

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from edge.waf.closures import MAX_CLAUSES
+from edge.waf.closures import MAX_CLAUSES, NOT_LITERAL, apply
 from edge.waf.compiler import Compiler
 from edge.waf.errors import RuleError
 
@@ -165,3 +165,20 @@ def test_rate_limit_keys_are_strings(ev: Ev) -> None:
         assert key(Ctx(view)) == want
     with pytest.raises(RuleError, match="not a Map"):
         compiler.key("http.request.headers")
+
+
+@pytest.mark.parametrize(
+    ("values", "each"),
+    [("/api/x", False), (None, False), (("/api/a", None, "/b"), True), ((), True)],
+)
+def test_a_call_with_one_literal_answers_as_the_general_call_does(values: object, each: bool) -> None:
+    """`starts_with(x, "/api/")` gets a getter of its own; it must keep the general one's answers, a missing
+    value (None) and a missing element included."""
+
+    def starts_with(text: str, prefix: str) -> bool:
+        return text.startswith(prefix)
+
+    getters = [lambda ctx: values, lambda ctx: "/api/"]
+    general = apply(starts_with, getters, [each, False])
+    special = apply(starts_with, getters, [each, False], [NOT_LITERAL, "/api/"])
+    assert special(None) == general(None)  # type: ignore[arg-type]
