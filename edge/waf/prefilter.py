@@ -148,7 +148,7 @@ class _Lane:
     """
 
     MAX_COMBINED = 16
-    __slots__ = ("combined", "each", "frozen", "nodes", "patterns", "preds", "regex", "steps")
+    __slots__ = ("combined", "each", "frozen", "nodes", "patterns", "plan", "preds", "regex", "steps")
 
     def __init__(self, groups: Sequence[_Group], each: bool) -> None:
         self.each = each
@@ -166,6 +166,14 @@ class _Lane:
                 node = found
             nodes.append(node)
         self.steps = tuple(steps)
+        # Different chains often reach the same text by different routes (`html_decode(url_decode(v))` and
+        # `html_decode(strip_markdown_code(url_decode(v)))` when `v` has no code): a step whose input equals
+        # the input of an earlier step with the same function takes that step's output instead of running
+        # again (the transformations are pure). Half the steps of a body's values are such repeats.
+        self.plan = tuple(
+            (parent, fn, tuple((steps[d][0], d + 1) for d in range(c) if steps[d][1] is fn))
+            for c, (parent, fn) in enumerate(steps)
+        )
         self.nodes = tuple(nodes)
         self.preds = tuple(
             (node, atom_id, pred) for node, g in zip(nodes, groups, strict=True) for atom_id, pred in g.preds
@@ -201,8 +209,17 @@ class _Lane:
         if value is None and not self.each:
             texts += [None] * len(self.steps)
         else:
-            for parent, fn in self.steps:
-                texts.append(fn(texts[parent]))
+            for parent, fn, earlier in self.plan:
+                source = texts[parent]
+                if earlier and type(source) is str:
+                    for other_parent, other in earlier:
+                        if texts[other_parent] == source:
+                            texts.append(texts[other])
+                            break
+                    else:
+                        texts.append(fn(source))
+                else:
+                    texts.append(fn(source))
         hit: list[int] = []
         if self.regex:
             by_text: dict[str, list[int]] = {}

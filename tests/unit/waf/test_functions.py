@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from edge.waf.detect import sqli, xss
-from edge.waf.hosts import to_ip
+from edge.waf.hosts import to_ip, url_host
 from edge.waf.transforms import TRANSFORMS
 
 CASES = tomllib.loads((Path(__file__).parent / "functions_cases.toml").read_text())["case"]
@@ -133,3 +133,46 @@ def test_host_and_map_functions_in_expressions(
     ev: Callable[..., bool], expr: str, request_line: str, want: bool
 ) -> None:
     assert ev(expr, request_line) is want
+
+
+def _host_by_full_scan(s: str) -> str:
+    """url_host without the long-text shortcut: the regex over the whole text."""
+    from edge.waf import hosts
+
+    m = hosts._URL.search(s)
+    if m is None:
+        return ""
+    host = hosts._fold(m.group(1)).rpartition("@")[2]
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/x",
+        "x=gopher://127.0.0.1:70/",
+        '"' + "a" * 21 + "://deep.example/",  # the longest scheme the regex takes
+        "(" + "a" * 22 + "://too.long/",  # one longer: no URL at its colon
+        "\\\\unc.host\\share",
+        "//lead.example/p",
+        "http:\\\\back.example\\p",
+        "note: see /docs, time 10:30 / later",  # a colon and a slash that are no URL
+    ],
+)
+@pytest.mark.parametrize("where", ["start", "blanks", "middle", "end"])
+def test_url_host_in_a_long_text_is_the_host_a_full_scan_finds(url: str, where: str) -> None:
+    filler = "lorem ipsum, dolor: sit (amet) / consectetur " * 40
+    text = {
+        "start": url + " " + filler,
+        "blanks": " \t" * 30 + url + " " + filler,
+        "middle": filler + " " + url + " " + filler,
+        "end": filler + "=" + url,
+    }[where]
+    assert len(text) > 256
+    assert url_host(text) == _host_by_full_scan(text)
+
+
+def test_url_host_of_a_long_text_without_any_url_is_empty() -> None:
+    assert url_host("a/b: c " * 10_000) == ""
