@@ -78,8 +78,22 @@ PROBES = (
         "192.0.2.1",
         body=b'{"sku": "A-1", "n": 2}',
     ),
+    RequestView(
+        "POST",
+        "/api/customers",
+        "HTTP/1.1",
+        "example.com",
+        [*_BROWSER, ("content-type", "application/json"), ("content-length", "187")],
+        "192.0.2.1",
+        body=(
+            b'{"name": "Sof\xc3\xada D\'Angelo", "email": "sofia.dangelo@example.com", "phone": "+1-555-0100", '
+            b'"note": "Customer\'s order #1492 (see ticket 7), 10% off & free shipping: don\'t ship on Fridays."}'
+        ),
+    ),
 )
-"""Plain requests: the atoms that hold on them are taken to hold on most requests (see `Prefilter`)."""
+"""Plain requests: the atoms that hold on them are taken to hold on most requests (see `Prefilter`), and
+the ways their values' texts fall apart under the transformations are the ones whose combined regex sets
+are compiled in advance (a JSON document of people, phone numbers and notes among them)."""
 
 Hits = tuple[int, ...]
 Clauses = tuple[frozenset[int], ...]

@@ -20,6 +20,7 @@ from urllib.parse import unquote_to_bytes
 
 from edge.waf.hosts import url_host
 from edge.waf.prose import markdown_code, strip_markdown_code
+from edge.waf.regex import searcher
 from edge.waf.shell import cmd_line, glob_paths, shell_unquote
 
 MAX_DECODE_ROUNDS = 8
@@ -146,12 +147,22 @@ _FRAME = re.compile(
 )
 
 
+# A necessary condition for _FRAME, searched by RE2 in linear time: `re` takes 30-40 ms to find no frame in a
+# 1 MiB body (no literal prefix to skip by), RE2 2 ms. Whitespace is Python's (str.isspace), so that every
+# text _FRAME changes is searched by it.
+_WS = r"[\t-\r\x1c-\x20\x85\p{Z}]"
+_FRAME_HINT = searcher(rf'(?i)at{_WS}+[^\s(]+{_WS}*\(|file{_WS}+"')
+_FRAME_HINT_FROM = 4096  # characters; shorter texts go to _FRAME directly
+
+
 def strip_stack_frames(s: str) -> str:
     """A crash report without its stack frames (each becomes a space): Java/Kotlin/Android `at pkg.Class.run(Class.java:12)`
     and `(Native Method)`, .NET `at Ns.Type.Method() in file.cs:line 12`, JavaScript `at fn (app.js:1:2)` and Python
     `File "x.py", line 3, in f`. The class names in frames are the code that crashed, not a gadget chain; what
     the report says outside its frames is kept. Unchanged when `s` has no frame."""
     if "at " not in s and "File " not in s and "AT " not in s:
+        return s
+    if len(s) > _FRAME_HINT_FROM and not _FRAME_HINT(s):
         return s
     return _FRAME.sub(" ", s)
 

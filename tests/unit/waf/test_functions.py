@@ -176,3 +176,28 @@ def test_url_host_in_a_long_text_is_the_host_a_full_scan_finds(url: str, where: 
 
 def test_url_host_of_a_long_text_without_any_url_is_empty() -> None:
     assert url_host("a/b: c " * 10_000) == ""
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        "at com.example.App.run(App.java:12)",
+        "AT\u00a0com.example.App.run\u2003(App.java:12)",  # Unicode blanks: Python's \s
+        "at Ns.Type.Method() in C:\\src\\file.cs:line 12",
+        'File "/srv/app.py", line 3, in handler',
+        "at fn (app.js:1:2)",
+    ],
+)
+def test_stack_frames_in_a_long_text_are_stripped_as_in_a_short_one(frame: str) -> None:
+    strip = TRANSFORMS["strip_stack_frames"]
+    filler = "the order was placed at noon; see the notes " * 200
+    short = f"crash at home: {frame} done"
+    assert strip(short) != short, "the frame is one"
+    text = filler + short + filler
+    assert len(text) > 4096
+    assert strip(text) == filler + strip(short) + filler
+
+
+def test_a_long_text_without_frames_is_unchanged() -> None:
+    text = "meet at noon, room (5); file it " * 500
+    assert TRANSFORMS["strip_stack_frames"](text) is text
