@@ -23,8 +23,9 @@ The map, in the order a request meets it:
   static.py       [site.static] folders served by the gateway itself (staticpath.py: URL path -> file inside the
                   folder; codings.py: Accept-Encoding for .br/.gz siblings; preconditions.py: 304/412/206;
                   mediatypes.py: Content-Type)
-  ratelimit.py    [[ratelimit]] enforcement with `limits`; counters.py local counters for memory://,
-                  shared_counters.py one Lua script per request for Redis, pipelined across requests
+  ratelimit.py    [[ratelimit]] enforcement with `limits`; ratepolicy.py a rule's windows worked out at load;
+                  counters.py local counters for memory://; shared_counters.py one Lua script call for
+                  the requests waiting together, on Redis
   waf/            the rule language and engine (its own map in waf/__init__.py); rules.py loads a folder
                   and runs its tests; waf_audit.py the audit log and the ring of recent matched requests,
                   waf_recent.py its client for `edge rules explain --id`
