@@ -68,6 +68,9 @@ class Outcome:
         return {"rule": self.rule_id, "allowed": self.allowed, "remaining": self.remaining}
 
 
+_RETIRING: set[asyncio.Task[None]] = set()  # closing replaced limiters (the loop keeps only weak references)
+
+
 class StorageDown(Exception):
     """The counter storage failed and `on_storage_error = "deny"`: the caller answers 503."""
 
@@ -111,6 +114,23 @@ class Limiter:
         """Close the connections of a shared storage checked with the one script (others close when dropped)."""
         if self.shared is not None:
             await self.shared.close()
+
+    def retire(self) -> None:
+        """Close the storage connections of a limiter that a reload replaced, once the checks already waiting
+        on it are past their deadline (a request that took this limiter before the swap still gets its answer)."""
+        if self.shared is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop: no connection was ever opened
+            return
+
+        def close() -> None:
+            task = loop.create_task(self.close())
+            _RETIRING.add(task)
+            task.add_done_callback(_RETIRING.discard)
+
+        loop.call_later(2 * self.TIMEOUT + 1, close)
 
     async def check(self, rule_id: str, items: Sequence[RateLimitItem], key: str) -> Outcome | None:
         """`check_all` for one rule given as `limits` items (for tests and tools: the gateway passes the

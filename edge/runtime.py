@@ -95,7 +95,8 @@ class Runtime:
         if running:
             self.checks.start()
         if config.ratelimit != old.config.ratelimit:
-            self.limiter = Limiter(config.ratelimit)
+            retired, self.limiter = self.limiter, Limiter(config.ratelimit)
+            retired.retire()
         if config.cache.memory != self.cache.memory:
             self.cache = EdgeCache(config.cache.memory)
         self.audit.reopen(config.waf.audit_log)

@@ -162,3 +162,27 @@ def test_one_batch_of_many_requests_answers_as_memory_does(redis: RedisServer, s
     memory = asyncio.run(go("memory://"))
     assert any(not allowed for out in memory for _, allowed, _ in out), "the case refuses some requests"
     assert asyncio.run(go(redis.url)) == memory
+
+
+def test_a_limiter_a_reload_replaced_closes_its_connection_after_the_grace(redis: RedisServer) -> None:
+    import redis.asyncio as aioredis
+
+    async def go() -> tuple[int, int, int]:
+        observer = aioredis.from_url(redis.url)
+        try:
+            limiter = Limiter(RateLimitConfig(storage=redis.url))
+            await limiter.check("r", limits.parse_many("5/minute"), "k")
+            open_ = len(await observer.client_list())
+            limiter.TIMEOUT = 0.1  # the grace is 2 x TIMEOUT + 1 s
+            limiter.retire()
+            await asyncio.sleep(0.5)
+            during = len(await observer.client_list())
+            await asyncio.sleep(1.2)
+            return open_, during, len(await observer.client_list())
+        finally:
+            await observer.aclose()
+
+    open_, during, after = asyncio.run(go())
+    assert open_ >= 2, "the limiter's connection and the observer's"
+    assert during == open_, "checks already waiting keep the connection for the grace"
+    assert after == open_ - 1
