@@ -162,7 +162,7 @@ class _Lane:
     """
 
     MAX_COMBINED = 16
-    __slots__ = ("combined", "each", "frozen", "nodes", "patterns", "plan", "preds", "regex", "steps")
+    __slots__ = ("combined", "each", "frozen", "nodes", "patterns", "plan", "preds", "regex", "regex_nodes", "steps")
 
     def __init__(self, groups: Sequence[_Group], each: bool) -> None:
         self.each = each
@@ -203,8 +203,16 @@ class _Lane:
                 found_sets = ()
             self.combined[(i,)] = found_sets
         self.regex = tuple(i for i in self.regex if self.combined[(i,)])
-        if len(self.regex) > 1:
-            self.combine(self.regex)
+        # The groups with regex atoms by the step whose text they read: groups of one node always share a
+        # text, so a value groups its texts node by node; the members of a text, in node order, are the key
+        # of its combined set.
+        by_node: dict[int, list[int]] = {}
+        for i in self.regex:
+            by_node.setdefault(nodes[i], []).append(i)
+        self.regex_nodes = tuple((node, tuple(members)) for node, members in sorted(by_node.items()))
+        every = tuple(i for _, members in self.regex_nodes for i in members)
+        if len(every) > 1:
+            self.combine(every)
 
     def combine(self, members: tuple[int, ...]) -> _SetMatch | None:
         """The sets of the union of the patterns of `members`, compiled now (None: one pass per member)."""
@@ -235,23 +243,24 @@ class _Lane:
                 else:
                     texts.append(fn(source))
         hit: list[int] = []
-        if self.regex:
-            by_text: dict[str, list[int]] = {}
-            nodes = self.nodes
-            for i in self.regex:
-                text = texts[nodes[i]]
+        if self.regex_nodes:
+            by_text: dict[str, tuple[int, ...]] = {}
+            for node, members in self.regex_nodes:
+                text = texts[node]
                 if isinstance(text, str):
-                    by_text.setdefault(text, []).append(i)
-            for text, members in by_text.items():
-                key = tuple(members)
+                    found = by_text.get(text)
+                    by_text[text] = members if found is None else found + members
+            for text, key in by_text.items():
                 sets = self.combined.get(key) if len(key) == 1 else self.combine(key)
                 if sets is None:
-                    for i in members:
+                    for i in key:
                         for match, ids in self.combined[(i,)] or ():
-                            hit.extend(ids[index] for index in match(text))
+                            if matched := match(text):
+                                hit.extend([ids[index] for index in matched])
                 else:
                     for match, ids in sets:
-                        hit.extend(ids[index] for index in match(text))
+                        if matched := match(text):
+                            hit.extend([ids[index] for index in matched])
         for node, atom_id, pred in self.preds:
             if pred(texts[node]):
                 hit.append(atom_id)
