@@ -1,11 +1,12 @@
 """Accept-Encoding (RFC 9110 section 12.5.3): which precompressed variant of a static file a client gets.
 
 The static phase (static.py) may serve `name.br` or `name.gz` from beside `name`. `preference` turns the
-request's Accept-Encoding into the order in which to try them:
+request's Accept-Encoding into the order in which to try them; `weights` is the reading of the field it
+shares with the compression of proxied responses (proxy/compress.py), so both answer alike:
 
 - codings compare case-insensitively, and `x-gzip` is `gzip` (section 8.4.1.3);
-- a q-value of 0 means "not acceptable" (section 12.4.2); a member with an invalid q-value (above 1, more
-  than three decimals, not a number) is ignored, as if the client had not sent it;
+- a q-value of 0 means "not acceptable" (section 12.4.2), and so does an invalid q-value (above 1, more
+  than three decimals, not a number), as in nginx; a coding listed twice keeps its lower q;
 - `*` gives its q-value to every coding the field does not name, identity included;
 - highest q first; on equal q the server's order decides: br (smaller), then gzip, then identity;
 - identity (the file as stored) is acceptable unless `identity;q=0`, or `*;q=0` without an identity
@@ -22,14 +23,42 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from edge.cache.fields import split_list
 
 IDENTITY = "identity"
 # Server preference on equal q, and the suffix of each coding's file: brotli first, it is the smaller.
 CODINGS: tuple[tuple[str, str], ...] = (("br", ".br"), ("gzip", ".gz"))
 _RANK = {"br": 0, "gzip": 1, IDENTITY: 2}
-_ALIASES = {"x-gzip": "gzip"}
+_ALIASES = {"x-gzip": "gzip"}  # RFC 9110 section 8.4.1.3
 _QVALUE = re.compile(rb"0(\.\d{0,3})?|1(\.0{0,3})?")  # RFC 9110 section 12.4.2
 _UNNAMED_IDENTITY = 0.0005  # below the smallest q a client can write (0.001): after every named coding
+
+
+@functools.lru_cache(maxsize=512)
+def weights(accept: bytes) -> Mapping[str, float]:
+    """Coding (lower case, `x-gzip` as `gzip`) -> q of an Accept-Encoding value (its field lines joined by
+    ", "): the one reading of the field for precompressed files and for compressing responses.
+
+    A member whose q-value is invalid (above 1, more than three decimals, not a number) refuses its coding,
+    as in nginx: a coding the client may have meant to refuse is not sent. A coding listed twice keeps its
+    lower q: a refusal anywhere is a refusal. Memoised: browsers send a handful of distinct values.
+    """
+    found: dict[str, float] = {}
+    for member in split_list(accept):
+        coding, *parameters = member.split(b";")
+        name = coding.strip(b" \t").lower().decode("latin-1")
+        name = _ALIASES.get(name, name)
+        q = 1.0
+        for parameter in parameters:
+            key, _, value = parameter.partition(b"=")
+            if key.strip(b" \t").lower() == b"q":
+                value = value.strip(b" \t")
+                q = float(value) if _QVALUE.fullmatch(value) else 0.0
+        found[name] = min(q, found.get(name, q))
+    return MappingProxyType(found)
 
 
 @functools.lru_cache(maxsize=512)
@@ -40,31 +69,10 @@ def preference(accept: bytes | None) -> tuple[str, ...]:
     """
     if accept is None:
         return (IDENTITY,)
-    named: dict[str, float] = {}
-    for member in accept.split(b","):  # the grammar has no quoted strings: a comma always separates
-        token, _, params = member.partition(b";")
-        name = token.strip(b" \t").lower().decode("latin-1")
-        if not name:
-            continue
-        q = _qvalue(params)
-        if q is not None:
-            named.setdefault(_ALIASES.get(name, name), q)  # a repeated coding: its first member counts
+    named = weights(accept)
     star = named.get("*")
-    weights: dict[str, float] = {}
+    ranks: dict[str, float] = {}
     for coding, _ in CODINGS:
-        weights[coding] = named.get(coding, star if star is not None else 0.0)
-    weights[IDENTITY] = named.get(IDENTITY, star if star is not None else _UNNAMED_IDENTITY)
-    ranked = sorted((coding for coding, q in weights.items() if q > 0), key=lambda c: (-weights[c], _RANK[c]))
-    return tuple(ranked)
-
-
-def _qvalue(params: bytes) -> float | None:
-    """The member's q parameter (1 when absent), or None when it is not a valid qvalue."""
-    if not params:
-        return 1.0
-    for param in params.split(b";"):
-        key, _, value = param.partition(b"=")
-        if key.strip(b" \t").lower() == b"q":
-            value = value.strip(b" \t")
-            return float(value) if _QVALUE.fullmatch(value) else None
-    return 1.0
+        ranks[coding] = named.get(coding, star if star is not None else 0.0)
+    ranks[IDENTITY] = named.get(IDENTITY, star if star is not None else _UNNAMED_IDENTITY)
+    return tuple(sorted((coding for coding, q in ranks.items() if q > 0), key=lambda c: (-ranks[c], _RANK[c])))

@@ -18,13 +18,13 @@ response or the request (RFC 9111 sections 5.2.2.6 and 5.2.1.6) turns it off.
 
 from __future__ import annotations
 
-import re
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from edge.cache.directives import parse_cache_control
 from edge.cache.fields import HeaderList, Headers, combined, first, split_list, values
+from edge.codings import weights
 
 try:
     import brotli
@@ -83,8 +83,6 @@ _IDENTITY_ONLY = frozenset(
     }
 )
 _OWS = b" \t"
-_QVALUE = re.compile(rb"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?")  # RFC 9110 section 12.4.2
-_ALIASES = {b"x-gzip": b"gzip"}  # RFC 9110 section 8.4.1.3: x-gzip is gzip
 
 
 def choose(accept_encoding: bytes | None, have_brotli: bool) -> str | None:
@@ -104,7 +102,7 @@ def choose(accept_encoding: bytes | None, have_brotli: bool) -> str | None:
     key = (accept_encoding, have_brotli)
     if key in _CHOSEN:
         return _CHOSEN[key]
-    found = _choose(_weights(accept_encoding), have_brotli)
+    found = _choose(weights(accept_encoding), have_brotli)
     if len(accept_encoding) <= 256:
         if len(_CHOSEN) >= _CHOSEN_LIMIT:
             _CHOSEN.clear()
@@ -118,35 +116,18 @@ _CHOSEN: dict[tuple[bytes, bool], str | None] = {}
 _CHOSEN_LIMIT = 1024
 
 
-def _choose(weights: dict[bytes, float], have_brotli: bool) -> str | None:
-    star = weights.get(b"*")
-    best: bytes | None = None
+def _choose(accepted: Mapping[str, float], have_brotli: bool) -> str | None:
+    star = accepted.get("*")
+    best: str | None = None
     best_q = 0.0
-    for coding in (b"br", b"gzip") if have_brotli else (b"gzip",):
-        q = weights.get(coding, star if star is not None else 0.0)
+    for coding in ("br", "gzip") if have_brotli else ("gzip",):
+        q = accepted.get(coding, star if star is not None else 0.0)
         if q > best_q:
             best, best_q = coding, q
-    identity = weights.get(b"identity", star)
+    identity = accepted.get("identity", star)
     if best is None or (identity is not None and identity > best_q):
         return None
-    return best.decode("ascii")
-
-
-def _weights(accept_encoding: bytes) -> dict[bytes, float]:
-    """Coding -> q; a coding listed twice keeps its lower q (a refusal anywhere is a refusal)."""
-    weights: dict[bytes, float] = {}
-    for member in split_list(accept_encoding):
-        coding, *parameters = member.split(b";")
-        name = coding.strip(_OWS).lower()
-        name = _ALIASES.get(name, name)
-        q = 1.0
-        for parameter in parameters:
-            key, _, value = parameter.partition(b"=")
-            if key.strip(_OWS).lower() == b"q":
-                value = value.strip(_OWS)
-                q = float(value) if _QVALUE.fullmatch(value) else 0.0
-        weights[name] = min(q, weights.get(name, q))
-    return weights
+    return best
 
 
 def should_compress(status: int, request_method: str, response_headers: Headers, request_headers: Headers) -> bool:

@@ -1,10 +1,12 @@
-"""Accept-Encoding negotiation for precompressed static files (edge/codings.py), as a table."""
+"""Accept-Encoding negotiation for precompressed static files (edge/codings.py), as a table; and the one
+reading of the field shared with the compression of proxied responses."""
 
 from __future__ import annotations
 
 import pytest
 
 from edge.codings import preference
+from edge.proxy.compress import choose
 
 CASES: list[tuple[bytes | None, tuple[str, ...]]] = [
     (None, ("identity",)),  # no field: the file as stored
@@ -32,13 +34,17 @@ CASES: list[tuple[bytes | None, tuple[str, ...]]] = [
     (b"*;q=0, identity", ("identity",)),
     (b"br;q=0, *", ("gzip", "identity")),
     (b"gzip, *;q=0.2", ("gzip", "br", "identity")),
-    (b"gzip;q=2", ("identity",)),  # invalid q-values: the member is ignored
+    (b"gzip;q=2", ("identity",)),  # an invalid q-value refuses its coding (nginx)
     (b"gzip;q=0.0001", ("identity",)),
     (b"gzip;q=abc, br", ("br", "identity")),
+    (b"gzip;q=abc, *", ("br", "identity")),  # ... which `*` then does not cover
     (b"gzip;q=1.000", ("gzip", "identity")),
     (b"gzip;q=1.001", ("identity",)),
     (b"gzip;level=9;q=0.5, br;q=0.4", ("gzip", "br", "identity")),  # other parameters are skipped
-    (b"gzip;q=0, gzip", ("identity",)),  # a repeated coding: the first member counts
+    (b"gzip;q=0, gzip", ("identity",)),  # a coding listed twice keeps its lower q
+    (b"gzip, gzip;q=0", ("identity",)),
+    (b"br;q=0.9, gzip;q=0.8, br;q=0.5", ("gzip", "br", "identity")),
+    (b'gzip;foo="a,b", br;q=0.5', ("gzip", "br", "identity")),  # a comma inside quotes splits nothing
     (b",, gzip ,", ("gzip", "identity")),  # empty list members
 ]
 
@@ -46,3 +52,11 @@ CASES: list[tuple[bytes | None, tuple[str, ...]]] = [
 @pytest.mark.parametrize(("accept", "expected"), CASES)
 def test_preference(accept: bytes | None, expected: tuple[str, ...]) -> None:
     assert preference(accept) == expected
+
+
+@pytest.mark.parametrize("accept", [accept for accept, _ in CASES if accept is not None])
+def test_static_files_and_compressed_responses_read_the_field_alike(accept: bytes) -> None:
+    """The coding a proxied response is compressed with is the first precompressed variant a static file
+    would be served as (identity first, or none acceptable: no coding)."""
+    first = next(iter(preference(accept)), "identity")
+    assert choose(accept, True) == (None if first == "identity" else first)
