@@ -164,6 +164,9 @@ def supports(storage: object) -> TypeGuard[RedisStorage]:
     )
 
 
+MAX_BATCH = 512  # checks per script call: Redis runs a call to its end before serving anyone else
+
+
 @dataclass(slots=True)
 class Pending:
     """One request's check, packed, waiting for the next batch."""
@@ -192,7 +195,8 @@ class SharedCounters:
         self.strategy = _bulk(strategy)
         self.timeout = timeout
         self.prefix = storage.bridge.key_prefix + ":"
-        self.errors: tuple[type[Exception], ...] = (*_as_tuple(storage.base_exceptions), TimeoutError)
+        # What fails a batch: the client's errors, no answer in time, an answer of the wrong shape.
+        self.errors: tuple[type[Exception], ...] = (*_as_tuple(storage.base_exceptions), TimeoutError, ValueError)
         self.client: Any = storage.bridge.get_connection()  # type: ignore[attr-defined]
         self.connection: Any = None  # taken from the client's pool at the first check, kept until close()
         self.sha = hashlib.sha1(CHECK_SCRIPT.encode()).hexdigest()
@@ -250,16 +254,20 @@ class SharedCounters:
         return packed
 
     async def _send_queued(self) -> None:
-        """One batch in flight at a time; what queued meanwhile is the next. Runs until the queue is empty."""
+        """One batch in flight at a time; what queued meanwhile is the next (at most MAX_BATCH checks, so that
+        one script call never holds Redis long). Runs until the queue is empty. Every check of a batch gets
+        its answer or a StorageError: an answer that is not one list of integers per check is an error too."""
         try:
             while self.queue:
-                batch, self.queue = self.queue, []
+                batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
                 batch = [pending for pending in batch if not pending.future.done()]  # gave up waiting already
                 if not batch:
                     continue
                 try:
                     async with asyncio.timeout_at(min(pending.asked for pending in batch) + self.timeout):
                         answers = await self._run(self._command(batch))
+                    if not _well_formed(answers, len(batch)):
+                        raise ValueError(f"unexpected answer from the rate-limit script: {str(answers)[:80]}")
                 except self.errors as exc:
                     for pending in batch:
                         if not pending.future.done():
@@ -300,6 +308,15 @@ class SharedCounters:
                 await self.connection.send_packed_command(self.connection.pack_command("SCRIPT", "LOAD", CHECK_SCRIPT))
                 await self.connection.read_response()
         raise AssertionError("unreachable")
+
+
+def _well_formed(answers: object, checks: int) -> TypeGuard[list[list[int]]]:
+    """One list of integers, three per window reached, for each check."""
+    return (
+        isinstance(answers, list)
+        and len(answers) == checks
+        and all(isinstance(a, list) and len(a) % 3 == 0 and all(type(n) is int for n in a) for a in answers)
+    )
 
 
 def _bulk(text: str) -> bytes:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import limits
 import pytest
@@ -15,7 +16,7 @@ from limits.aio.strategies import STRATEGIES as LIMITS_STRATEGIES
 from limits.storage import storage_from_string
 
 from edge.config import RateLimitConfig
-from edge.ratelimit import Limiter
+from edge.ratelimit import Limiter, StorageDown
 from edge.ratepolicy import Policy
 
 from .conftest_redis import module_redis_fixture, redis_fixture  # noqa: F401 - fixtures used by name
@@ -186,3 +187,58 @@ def test_a_limiter_a_reload_replaced_closes_its_connection_after_the_grace(redis
     assert open_ >= 2, "the limiter's connection and the observer's"
     assert during == open_, "checks already waiting keep the connection for the grace"
     assert after == open_ - 1
+
+
+def test_more_checks_at_once_than_one_call_holds_stay_exact(redis: RedisServer) -> None:
+    from edge.shared_counters import MAX_BATCH
+
+    async def go() -> tuple[list[tuple[bool, int]], int]:
+        limiter = Limiter(RateLimitConfig(storage=redis.url, strategy="fixed-window"))
+        assert limiter.shared is not None
+        sizes: list[int] = []
+        command = limiter.shared._command
+
+        def recording(batch: list[Any]) -> bytes:
+            sizes.append(len(batch))
+            return command(batch)
+
+        limiter.shared._command = recording  # type: ignore[method-assign]
+        items = tuple(limits.parse_many("1000/minute"))
+        try:
+            outcomes = await asyncio.gather(*(limiter.check("r", items, "k") for _ in range(2 * MAX_BATCH + 100)))
+        finally:
+            await limiter.close()
+        return [(o.allowed, o.remaining) for o in outcomes if o is not None], max(sizes)
+
+    results, largest = asyncio.run(go())
+    assert largest <= 512, "one script call holds Redis for every check in it"
+    assert sorted(remaining for ok, remaining in results if ok) == list(range(1000))
+    assert len([ok for ok, _ in results if not ok]) == 2 * 512 + 100 - 1000
+
+
+@pytest.mark.parametrize("on_error", ["allow", "deny"])
+def test_an_answer_of_the_wrong_shape_is_a_storage_failure(redis: RedisServer, on_error: str) -> None:
+    """Another script under the SHA edge calls (a Redis that answers something else): the check fails as a
+    storage failure does, open or closed, and never hangs or passes a half-read answer on."""
+    import redis.asyncio as aioredis
+
+    async def go() -> object:
+        client = aioredis.from_url(redis.url)
+        sha = await client.script_load("return {1, 2}")
+        await client.aclose()
+        limiter = Limiter(RateLimitConfig(storage=redis.url, on_storage_error=on_error))  # type: ignore[arg-type]
+        assert limiter.shared is not None
+        limiter.shared.sha = sha
+        try:
+            async with asyncio.timeout(2):
+                return await limiter.check("r", limits.parse_many("5/minute"), "k")
+        except StorageDown as exc:
+            return exc
+        finally:
+            await limiter.close()
+
+    result = asyncio.run(go())
+    if on_error == "allow":
+        assert result is None, "fail open: no outcome"
+    else:
+        assert isinstance(result, StorageDown) and "unexpected answer" in str(result)
