@@ -614,3 +614,28 @@ def test_every_listener_refuses_two_hosts(gw: Gateway, listener: str) -> None:
         answer = read_all(sock, 5)
     assert statuses(answer) == [400]
     assert b"evil.test" not in answer
+
+
+@pytest.mark.parametrize(
+    "interim",
+    [
+        b"HTTP/1.1 100 Continue\r\n\r\n",
+        b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n",
+    ],
+)
+def test_interim_responses_from_the_origin_are_skipped_and_the_final_one_arrives_whole(
+    gateway_factory: GatewayFactory, threaded_origin: Any, interim: bytes
+) -> None:
+    """1xx before the final response (RFC 9110 section 15.2): edge waits for the final one and answers with
+    it alone, its headers and body intact; the interim's headers do not leak into it, and the connection
+    stays usable for the next request."""
+    origin = threaded_origin(answering(interim + b"HTTP/1.1 200 OK\r\nX-Final: yes\r\n"))
+    gateway = gateway_factory.start([{"hosts": ["localhost"], "origins": [origin.url]}])
+    answer = raw(gateway, b"GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+    assert statuses(answer) == [200], answer[:300]
+    assert b"x-final: yes" in answer.lower() and answer.endswith(b"\r\n\r\nok")
+    assert b"style.css" not in answer
+    again = gateway.request("GET", "/again")
+    assert again.status == 200 and again.header("x-final") == "yes"
+    assert origin.connections == 1, "the origin connection was reused after the interim responses"
