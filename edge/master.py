@@ -63,7 +63,10 @@ class WorkerSlot:
 
 
 class PrivateFolder:
-    """`edge-XXXX/` in the temporary directory: `control/` sockets and `metrics/` files of this run."""
+    """`edge-XXXX/` in the temporary directory: `control/` sockets and `metrics/` files of this run, and
+    `master.pid`, which lets a later start remove the folder of a master that could not (SIGKILL, a crash)."""
+
+    OWNER = "master.pid"
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="edge-"))
@@ -71,13 +74,44 @@ class PrivateFolder:
         self.metrics = self.root / "metrics"
         self.control.mkdir(mode=0o700)
         self.metrics.mkdir(mode=0o700)
+        (self.root / self.OWNER).write_text(f"{os.getpid()}\n")
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
 
+    @classmethod
+    def sweep(cls, parent: Path | None = None) -> list[Path]:
+        """Remove the private folders whose master is gone; the folders removed. Only folders with all three
+        of edge's entries and a master.pid naming no live process are touched (anything else named edge-*
+        in the temporary directory is not ours to remove, and a live master's folder is in use)."""
+        removed = []
+        for folder in Path(parent or tempfile.gettempdir()).glob("edge-*"):
+            try:
+                if not ((folder / "control").is_dir() and (folder / "metrics").is_dir()):
+                    continue
+                pid = int((folder / cls.OWNER).read_text().strip())
+            except (OSError, ValueError):
+                continue
+            if pid > 0 and pid != os.getpid() and not _alive(pid):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+        return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
 
 def prepare_environment() -> PrivateFolder:
     """Before anything imports edge.metrics: the metric families must be created in multiprocess mode."""
+    for stale in PrivateFolder.sweep():
+        log.info("removed %s, left by a master that is gone", stale)
     folder = PrivateFolder()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder.metrics)
     os.environ[control.ENV] = str(folder.control)

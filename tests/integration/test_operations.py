@@ -10,10 +10,12 @@ import dataclasses
 import os
 import signal
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from .harness import LOOPBACK, DemoOrigin, Gateway, GatewayFactory
 
@@ -172,10 +174,19 @@ def test_sigterm_with_two_workers_leaves_no_process_and_frees_the_ports(
 def test_killed_master_takes_its_workers_with_it(gateway_factory: GatewayFactory, origin_a: DemoOrigin) -> None:
     gw = two_workers(gateway_factory, origin_a)
     workers = gw.worker_pids()
+    (private,) = [
+        p.parent for p in Path(tempfile.gettempdir()).glob("edge-*/master.pid") if p.read_text().strip() == str(gw.pid)
+    ]
     gw.kill()  # SIGKILL: the master cannot forward anything
     gw.returncode = -9
     wait_for(lambda: not any(pid_alive(pid) for pid in workers), timeout=gw.grace + 5, what="the workers' exit")
     wait_for(lambda: port_free(gw.https_port), what="the https port to be free")
+    assert private.exists(), "nobody removed it: the master was killed"
+    again = dataclasses.replace(gw, process=None, returncode=None)  # the next start on this machine
+    gateway_factory.gateways.append(again)
+    again.start()
+    assert not private.exists(), "the next start removes the folder a killed master left"
+    assert again.request("GET", "/1k").status == 200
 
 
 def test_a_killed_worker_is_started_again_and_serves(gateway_factory: GatewayFactory, origin_a: DemoOrigin) -> None:
