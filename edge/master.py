@@ -27,6 +27,7 @@ import os
 import selectors
 import shutil
 import signal
+import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -92,10 +93,24 @@ class PrivateFolder:
                 pid = int((folder / cls.OWNER).read_text().strip())
             except (OSError, ValueError):
                 continue
-            if pid > 0 and pid != os.getpid() and not _alive(pid):
+            if pid > 0 and pid != os.getpid() and not _alive(pid) and not _answering(folder / "control"):
                 shutil.rmtree(folder, ignore_errors=True)
                 removed.append(folder)
         return removed
+
+
+def _answering(control: Path) -> bool:
+    """True when a worker still listens on one of the folder's control sockets: a master in another PID
+    namespace (a container sharing the temporary directory) has a pid we cannot see, not a dead one."""
+    for path in control.glob("*.sock"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            probe.settimeout(0.2)
+            try:
+                probe.connect(str(path))
+            except OSError:
+                continue
+            return True
+    return False
 
 
 def _alive(pid: int) -> bool:

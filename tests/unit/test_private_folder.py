@@ -4,6 +4,7 @@ nothing else in the temporary directory."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,15 @@ def test_a_new_folder_names_its_master() -> None:
         assert (created.root / "control").is_dir() and (created.root / "metrics").is_dir()
     finally:
         created.remove()
+
+
+def test_a_folder_whose_workers_still_answer_is_kept(tmp_path: Path) -> None:
+    """A master in another PID namespace (a container sharing the temporary directory): its pid looks dead
+    from here, but its workers listen on the control sockets."""
+    shared = folder(tmp_path, "edge-elsewhere", str(dead_pid()))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
+        listener.bind(str(shared / "control" / "worker-0.sock"))
+        listener.listen(1)
+        assert PrivateFolder.sweep(tmp_path) == []
+    assert shared.exists()
+    assert PrivateFolder.sweep(tmp_path) == [shared], "once nothing answers, the folder is stale"
