@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import redis as redis_py
 
 from .conftest_redis import module_redis_fixture, own_redis_fixture, redis_fixture  # noqa: F401 - fixtures used by name
 from .harness import DemoOrigin, Gateway, GatewayFactory, Response, send
@@ -525,3 +526,32 @@ def test_each_strategy_enforces_a_limit(
         assert 1 <= retry_after(r) <= 60
     assert origin_a.count() == before + 3
     assert gw.request("GET", "/not-limited").status == 200
+
+
+def test_a_reload_that_moves_the_counters_closes_the_old_storage_connection(
+    gateway_factory: GatewayFactory, origin_a: DemoOrigin, redis: RedisServer
+) -> None:
+    """`[ratelimit] storage` changed in edge.toml and reloaded: the next request counts in the new storage (a
+    fresh budget), and the gateway's connection to the old Redis closes once the checks that may still wait on
+    it are past their deadline, instead of staying open until the worker exits."""
+    gw = gateway_factory.start(
+        sites(origin_a),
+        tables={"ratelimit": {"storage": redis.url}},
+        rules={"50-limits.toml": limit_rule("moved", path_is("/moved"), "5/minute")},
+    )
+    observer = redis_py.Redis.from_url(redis.url)
+    try:
+        assert [state_of(gw.request("GET", "/moved"))[1] for _ in range(2)] == [4, 3]
+        with_gateway = len(observer.client_list())
+        assert with_gateway >= 2, "the gateway's connection and the observer's"
+        gw.config_path.write_text(gw.config_path.read_text().replace(redis.url, "memory://"))
+        gw.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 10
+        while state_of(gw.request("GET", "/moved"))[1] != 4:  # memory://: a budget of its own
+            assert time.monotonic() < deadline, "the reload did not move the counters"
+            time.sleep(0.2)
+        while len(observer.client_list()) >= with_gateway:
+            assert time.monotonic() < deadline, "the old Redis connection stayed open after the reload"
+            time.sleep(0.2)
+    finally:
+        observer.close()
