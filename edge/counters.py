@@ -149,8 +149,3 @@ class LocalCounters:
                 _, remaining, reset = states[index]
                 states[index] = (True, remaining - 1, reset or float(w.expiry))
         return states
-        for index, (name, w) in enumerate(zip(names, windows, strict=True)):
-            count(name, w.amount, w.expiry, now)
-            _, remaining, reset = states[index]
-            states[index] = (True, remaining - 1, reset or float(w.expiry))
-        return states

@@ -205,14 +205,13 @@ class Limiter:
 
 def _outcome(rule_id: str, windows: Sequence[Window], states: Sequence[WindowState]) -> Outcome | None:
     """The refusing window, or the allowed one with the least left; None for a rule without windows."""
-    chosen = 0 if len(states) == 1 else -1  # one window: the usual rule
-    if chosen < 0:
-        for index, (allowed, remaining, _) in enumerate(states):
-            if not allowed:
-                chosen = index
-                break
-            if chosen < 0 or remaining < states[chosen][1]:
-                chosen = index
+    chosen = -1
+    for index, (allowed, remaining, _) in enumerate(states):
+        if not allowed:
+            chosen = index
+            break
+        if chosen < 0 or remaining < states[chosen][1]:
+            chosen = index
     if chosen < 0:
         return None
     allowed, remaining, reset = states[chosen]
