@@ -21,12 +21,12 @@ file as stored: section 12.5.3 lets a server ignore the field, and a 406 for a s
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from edge.cache.fields import split_list
+from edge.waf.bounded import BoundedCache
 
 IDENTITY = "identity"
 # Server preference on equal q, and the suffix of each coding's file: brotli first, it is the smaller.
@@ -37,15 +37,29 @@ _QVALUE = re.compile(rb"0(\.\d{0,3})?|1(\.0{0,3})?")  # RFC 9110 section 12.4.2
 _UNNAMED_IDENTITY = 0.0005  # below the smallest q a client can write (0.001): after every named coding
 
 
-@functools.lru_cache(maxsize=512)
+# Memos of both readings per field value: browsers send a handful of distinct values. Values over
+# MEMO_ITEM bytes are parsed every time and never kept, so a client cannot pin memory with long ones.
+MEMO_ITEM = 256
+_WEIGHTS: BoundedCache[bytes, Mapping[str, float]] = BoundedCache(512, MEMO_ITEM)
+_PREFERENCES: BoundedCache[bytes, tuple[str, ...]] = BoundedCache(512, MEMO_ITEM)
+
+
 def weights(accept: bytes) -> Mapping[str, float]:
     """Coding (lower case, `x-gzip` as `gzip`) -> q of an Accept-Encoding value (its field lines joined by
     ", "): the one reading of the field for precompressed files and for compressing responses.
 
     A member whose q-value is invalid (above 1, more than three decimals, not a number) refuses its coding,
     as in nginx: a coding the client may have meant to refuse is not sent. A coding listed twice keeps its
-    lower q: a refusal anywhere is a refusal. Memoised: browsers send a handful of distinct values.
+    lower q: a refusal anywhere is a refusal.
     """
+    found = _WEIGHTS.get(accept)
+    if found is None:
+        found = _parse(accept)
+        _WEIGHTS.put(accept, found)
+    return found
+
+
+def _parse(accept: bytes) -> Mapping[str, float]:
     found: dict[str, float] = {}
     for member in split_list(accept):
         coding, *parameters = member.split(b";")
@@ -61,15 +75,18 @@ def weights(accept: bytes) -> Mapping[str, float]:
     return MappingProxyType(found)
 
 
-@functools.lru_cache(maxsize=512)
 def preference(accept: bytes | None) -> tuple[str, ...]:
-    """The acceptable codings among br, gzip and identity, best first; `accept` is the combined field value.
-
-    Memoised: browsers send a handful of distinct Accept-Encoding values, so the parse runs once per value.
-    """
+    """The acceptable codings among br, gzip and identity, best first; `accept` is the combined field value."""
     if accept is None:
         return (IDENTITY,)
-    named = weights(accept)
+    found = _PREFERENCES.get(accept)
+    if found is None:
+        found = _ranked(weights(accept))
+        _PREFERENCES.put(accept, found)
+    return found
+
+
+def _ranked(named: Mapping[str, float]) -> tuple[str, ...]:
     star = named.get("*")
     ranks: dict[str, float] = {}
     for coding, _ in CODINGS:

@@ -99,21 +99,7 @@ def choose(accept_encoding: bytes | None, have_brotli: bool) -> str | None:
     """
     if accept_encoding is None:
         return None
-    key = (accept_encoding, have_brotli)
-    if key in _CHOSEN:
-        return _CHOSEN[key]
-    found = _choose(weights(accept_encoding), have_brotli)
-    if len(accept_encoding) <= 256:
-        if len(_CHOSEN) >= _CHOSEN_LIMIT:
-            _CHOSEN.clear()
-        _CHOSEN[key] = found
-    return found
-
-
-# Memo of `choose` per distinct field value up to 256 bytes (bounded, cleared when full): browsers send a
-# handful of values, and parsing one costs 5 µs.
-_CHOSEN: dict[tuple[bytes, bool], str | None] = {}
-_CHOSEN_LIMIT = 1024
+    return _choose(weights(accept_encoding), have_brotli)
 
 
 def _choose(accepted: Mapping[str, float], have_brotli: bool) -> str | None:

@@ -60,3 +60,18 @@ def test_static_files_and_compressed_responses_read_the_field_alike(accept: byte
     would be served as (identity first, or none acceptable: no coding)."""
     first = next(iter(preference(accept)), "identity")
     assert choose(accept, True) == (None if first == "identity" else first)
+
+
+def test_a_long_field_value_is_read_alike_and_never_kept() -> None:
+    """Both memos keep only values up to MEMO_ITEM bytes: a client sending long, ever different values cannot
+    make a worker hold them."""
+    from edge import codings
+
+    accept = b"gzip;q=0.5, " + b"x-custom, " * 40 + b"br"
+    assert len(accept) > codings.MEMO_ITEM
+    assert preference(accept) == ("br", "gzip", "identity")
+    assert choose(accept, True) == "br"
+    assert accept not in codings._WEIGHTS.data and accept not in codings._PREFERENCES.data
+    short = b"gzip, br;q=0.9"
+    assert preference(short) == ("gzip", "br", "identity")
+    assert short in codings._WEIGHTS.data and short in codings._PREFERENCES.data
