@@ -22,7 +22,7 @@ import asyncio
 import base64
 import binascii
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from edge.cache.fields import connection_tokens
 from edge.exchange import Handover
@@ -69,7 +69,7 @@ def accept_value(key: bytes) -> bytes:
     return base64.b64encode(hashlib.sha1(key.strip(b" \t") + _ACCEPT_GUID).digest())
 
 
-def switch_problem(request: Iterable[tuple[bytes, bytes]], response: Iterable[tuple[bytes, bytes]]) -> str | None:
+def switch_problem(request: Iterable[tuple[bytes, bytes]], response: Sequence[tuple[bytes, bytes]]) -> str | None:
     """Why an origin's 101 is not a WebSocket accept of this request (502), or None.
 
     Tunnelling on a 101 that is not one would let a client talk raw bytes to an origin that never agreed
