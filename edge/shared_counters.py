@@ -195,15 +195,12 @@ class SharedCounters:
         self.strategy = _bulk(strategy)
         self.timeout = timeout
         self.prefix = storage.bridge.key_prefix + ":"
-        # What fails a batch: the client's errors, no answer in time, an answer of the wrong shape.
-        self.errors: tuple[type[Exception], ...] = (*_as_tuple(storage.base_exceptions), TimeoutError, ValueError)
         self.client: Any = storage.bridge.get_connection()  # type: ignore[attr-defined]
         self.connection: Any = None  # taken from the client's pool at the first check, kept until close()
         self.sha = hashlib.sha1(CHECK_SCRIPT.encode()).hexdigest()
         self.packed_rules: dict[Policy, tuple[int, bytes]] = {}
         self.queue: list[Pending] = []
-        self.sending = False
-        self.sender: asyncio.Task[None] | None = None
+        self.sender: asyncio.Task[None] | None = None  # sends batches while the queue has checks
 
     async def close(self) -> None:
         """Close the Redis connections (of the `limits` storage too: they are the same)."""
@@ -238,8 +235,7 @@ class SharedCounters:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[int]] = loop.create_future()
         self.queue.append(Pending(len(keys), b"".join(keys), count, b"".join(args), loop.time(), future))
-        if not self.sending:
-            self.sending = True
+        if self.sender is None or self.sender.done():
             self.sender = loop.create_task(self._send_queued())  # held: the loop keeps only a weak reference
         return await future
 
@@ -256,28 +252,26 @@ class SharedCounters:
     async def _send_queued(self) -> None:
         """One batch in flight at a time; what queued meanwhile is the next (at most MAX_BATCH checks, so that
         one script call never holds Redis long). Runs until the queue is empty. Every check of a batch gets
-        its answer or a StorageError: an answer that is not one list of integers per check is an error too."""
-        try:
-            while self.queue:
-                batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
-                batch = [pending for pending in batch if not pending.future.done()]  # gave up waiting already
-                if not batch:
-                    continue
-                try:
-                    async with asyncio.timeout_at(min(pending.asked for pending in batch) + self.timeout):
-                        answers = await self._run(self._command(batch))
-                    if not _well_formed(answers, len(batch)):
-                        raise ValueError(f"unexpected answer from the rate-limit script: {str(answers)[:80]}")
-                except self.errors as exc:
-                    for pending in batch:
-                        if not pending.future.done():
-                            pending.future.set_exception(StorageError(exc))
-                    continue
-                for pending, answer in zip(batch, answers, strict=True):
+        its answer or a StorageError, whatever failed (the client's errors, no answer in time, an answer that is
+        not one list of integers per check): a request never waits on a batch that went wrong."""
+        while self.queue:
+            batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
+            batch = [pending for pending in batch if not pending.future.done()]  # gave up waiting already
+            if not batch:
+                continue
+            try:
+                async with asyncio.timeout_at(min(pending.asked for pending in batch) + self.timeout):
+                    answers = await self._run(self._command(batch))
+                if not _well_formed(answers, len(batch)):
+                    raise ValueError(f"unexpected answer from the rate-limit script: {str(answers)[:80]}")
+            except Exception as exc:
+                for pending in batch:
                     if not pending.future.done():
-                        pending.future.set_result(answer)
-        finally:
-            self.sending = False
+                        pending.future.set_exception(StorageError(exc))
+                continue
+            for pending, answer in zip(batch, answers, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(answer)
 
     def _command(self, batch: list[Pending]) -> bytes:
         """EVALSHA of the script with every key and argument of the batch, as RESP."""
@@ -323,7 +317,3 @@ def _bulk(text: str) -> bytes:
     """A RESP bulk string."""
     data = text.encode("utf-8", "surrogatepass")
     return b"$%d\r\n%s\r\n" % (len(data), data)
-
-
-def _as_tuple(errors: type[Exception] | tuple[type[Exception], ...]) -> tuple[type[Exception], ...]:
-    return errors if isinstance(errors, tuple) else (errors,)
