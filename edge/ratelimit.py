@@ -56,10 +56,10 @@ class Outcome:
     window: int
     remaining: int
     reset: int  # seconds until the window frees capacity
-    policy: bytes = b""  # the window's RateLimit-Policy member, when known in advance (`Window.policy`)
+    policy: bytes  # the window's RateLimit-Policy member, formatted when the rule loaded (`Window.policy`)
 
     def policy_header(self) -> bytes:
-        return self.policy or f'"{self.rule_id}";q={self.limit};w={self.window}'.encode()
+        return self.policy
 
     def state_header(self) -> bytes:
         return b'"%s";r=%d;t=%d' % (self.rule_id.encode(), self.remaining, self.reset)

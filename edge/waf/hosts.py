@@ -24,6 +24,7 @@ _URL = re.compile(
     r"(?:(?:^\s*|[/=?&@(\x22\x27])[a-z][a-z0-9+.-]{0,20}:[/\\]{1,3}|^\s*[/\\]{2})([^/\\?#\s\x22\x27<>`]+)", re.I
 )
 _BLANKS = re.compile(r"\s*")  # what `^\s*` in _URL takes
+_SCHEME_REACH = 22  # how far before its `:` a match of _URL can start: a lead character, [a-z][a-z0-9+.-]{0,20}
 _SKIP_FROM = 256  # characters: shorter values are searched from their start
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 _WILDCARD_DNS = re.compile(
@@ -56,7 +57,7 @@ def url_host(s: str) -> str:
             colon = min((i for i in (s.find(":/"), s.find(":\\")) if i >= 0), default=-1)
             if colon < 0:
                 return ""
-            start = colon - 22 if colon - 22 > blanks else 0
+            start = colon - _SCHEME_REACH if colon - _SCHEME_REACH > blanks else 0
     m = _URL.search(s, start)
     if m is None:
         return ""

@@ -19,6 +19,7 @@ import pytest
 
 from edge.config import ConfigError, RateLimitConfig, parse_config
 from edge.ratelimit import Limiter, Outcome, StorageDown
+from edge.ratepolicy import Policy
 
 
 def items(text: str) -> tuple[limits.RateLimitItem, ...]:
@@ -52,7 +53,8 @@ def closed_port() -> Iterator[int]:
 
 
 def test_headers_are_ietf_draft_structured_fields() -> None:
-    outcome = Outcome("login", allowed=False, limit=5, window=60, remaining=0, reset=42)
+    (window,) = Policy.of("login", items("5/minute")).windows
+    outcome = Outcome("login", allowed=False, limit=5, window=60, remaining=0, reset=42, policy=window.policy)
     assert outcome.policy_header() == b'"login";q=5;w=60'
     assert outcome.state_header() == b'"login";r=0;t=42'
     assert outcome.as_log() == {"rule": "login", "allowed": False, "remaining": 0}
