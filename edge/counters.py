@@ -135,7 +135,7 @@ class LocalCounters:
         names, states = [], []
         allowed = True
         for w in windows:
-            name = w.prefix + key + w.suffix  # Window.counter, inlined
+            name = w.prefix + key + w.suffix  # limits' name of the counter
             if w.expiry > self.longest:
                 self.longest = float(w.expiry)
             found = state(name, w.amount, w.expiry, now)

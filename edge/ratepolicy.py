@@ -23,10 +23,7 @@ class Window:
     prefix: str  # `limits`' counter name up to the client's key: "LIMITER/<rule>/"
     suffix: str  # and after it: "/<amount>/<multiples>/<granularity>"
     policy: bytes  # the RateLimit-Policy member: "<rule>";q=<amount>;w=<seconds>
-
-    def counter(self, key: str) -> str:
-        """`limits`' name for this window's counter of `key` (`RateLimitItem.key_for(rule, key)`)."""
-        return self.prefix + key + self.suffix
+    # prefix + key + suffix is `limits`' name of this window's counter of `key` (`item.key_for(rule, key)`)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

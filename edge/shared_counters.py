@@ -164,6 +164,16 @@ def supports(storage: object) -> TypeGuard[RedisStorage]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PackedRule:
+    """A rule as a check sends it: `count` script arguments packed in `args`, and per counter the parts of
+    its name before and after the client's key."""
+
+    count: int
+    args: bytes
+    keys: tuple[tuple[str, str], ...]
+
+
 MAX_BATCH = 512  # checks per script call: Redis runs a call to its end before serving anyone else
 
 
@@ -198,7 +208,7 @@ class SharedCounters:
         self.client: Any = storage.bridge.get_connection()  # type: ignore[attr-defined]
         self.connection: Any = None  # taken from the client's pool at the first check, kept until close()
         self.sha = hashlib.sha1(CHECK_SCRIPT.encode()).hexdigest()
-        self.packed_rules: dict[Policy, tuple[int, bytes]] = {}
+        self.packed_rules: dict[Policy, PackedRule] = {}
         self.queue: list[Pending] = []
         self.sender: asyncio.Task[None] | None = None  # sends batches while the queue has checks
 
@@ -219,19 +229,12 @@ class SharedCounters:
         keys: list[bytes] = []
         args = [_bulk(str(len(rules)))]
         count = 1
-        prefix = self.prefix
         for policy, key in rules:
-            packed = self.packed_rules.get(policy)
-            if packed is None:
-                packed = self._pack_rule(policy)
-            count += packed[0]
-            args.append(packed[1])
-            for window in policy.windows:
-                name = window.counter(key)
-                if self.sliding:  # limits' names: the current window `{key}`, the previous one `{key}/-1`
-                    keys += (_bulk(f"{prefix}{{{name}}}"), _bulk(f"{prefix}{{{name}}}/-1"))
-                else:
-                    keys.append(_bulk(prefix + name))
+            packed = self.packed_rules.get(policy) or self._pack_rule(policy)
+            count += packed.count
+            args.append(packed.args)
+            for head, tail in packed.keys:
+                keys.append(_bulk(head + key + tail))
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[int]] = loop.create_future()
         self.queue.append(Pending(len(keys), b"".join(keys), count, b"".join(args), loop.time(), future))
@@ -239,14 +242,25 @@ class SharedCounters:
             self.sender = loop.create_task(self._send_queued())  # held: the loop keeps only a weak reference
         return await future
 
-    def _pack_rule(self, policy: Policy) -> tuple[int, bytes]:
-        """A rule's script arguments (its window count, then each window's limit and expiry), packed once."""
+    def _pack_rule(self, policy: Policy) -> PackedRule:
+        """What a check of `policy` sends, worked out once per rule: its script arguments (the window count,
+        then each window's limit and expiry) packed, and its counters' names around the client's key."""
         if len(self.packed_rules) >= 4096:  # rules of earlier reloads
             self.packed_rules.clear()
         values = [len(policy.windows)]
+        names: list[tuple[str, str]] = []
         for window in policy.windows:
             values += (window.amount, window.expiry)
-        packed = self.packed_rules[policy] = (len(values), b"".join(_bulk(str(v)) for v in values))
+            if self.sliding:  # limits' names: the current window `{key}`, the previous one `{key}/-1`
+                names += (
+                    (self.prefix + "{" + window.prefix, window.suffix + "}"),
+                    (self.prefix + "{" + window.prefix, window.suffix + "}/-1"),
+                )
+            else:
+                names.append((self.prefix + window.prefix, window.suffix))
+        packed = self.packed_rules[policy] = PackedRule(
+            len(values), b"".join(_bulk(str(v)) for v in values), tuple(names)
+        )
         return packed
 
     async def _send_queued(self) -> None:
@@ -304,12 +318,15 @@ class SharedCounters:
         raise AssertionError("unreachable")
 
 
+_INT = frozenset({int})
+
+
 def _well_formed(answers: object, checks: int) -> TypeGuard[list[list[int]]]:
-    """One list of integers, three per window reached, for each check."""
+    """One list of integers, three per window reached, for each check (the types tested in C: `map`)."""
     return (
-        isinstance(answers, list)
+        type(answers) is list
         and len(answers) == checks
-        and all(isinstance(a, list) and len(a) % 3 == 0 and all(type(n) is int for n in a) for a in answers)
+        and all(type(a) is list and len(a) % 3 == 0 and _INT.issuperset(map(type, a)) for a in answers)
     )
 
 

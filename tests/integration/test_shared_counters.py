@@ -216,15 +216,16 @@ def test_more_checks_at_once_than_one_call_holds_stay_exact(redis: RedisServer) 
     assert len([ok for ok, _ in results if not ok]) == 2 * 512 + 100 - 1000
 
 
+@pytest.mark.parametrize("script", ["return {1, 2}", "return {{'1', '5', '60'}}", "return {{1, 5, {60}}}"])
 @pytest.mark.parametrize("on_error", ["allow", "deny"])
-def test_an_answer_of_the_wrong_shape_is_a_storage_failure(redis: RedisServer, on_error: str) -> None:
+def test_an_answer_of_the_wrong_shape_is_a_storage_failure(redis: RedisServer, on_error: str, script: str) -> None:
     """Another script under the SHA edge calls (a Redis that answers something else): the check fails as a
     storage failure does, open or closed, and never hangs or passes a half-read answer on."""
     import redis.asyncio as aioredis
 
     async def go() -> object:
         client = aioredis.from_url(redis.url)
-        sha = await client.script_load("return {1, 2}")
+        sha = await client.script_load(script)
         await client.aclose()
         limiter = Limiter(RateLimitConfig(storage=redis.url, on_storage_error=on_error))  # type: ignore[arg-type]
         assert limiter.shared is not None
