@@ -8,7 +8,9 @@ import gzip
 import zlib
 from typing import Any
 
-from .harness import GatewayFactory, ThreadedOrigin
+import pytest
+
+from .harness import GatewayFactory, ThreadedOrigin, send
 
 PAGE = b"<html><body>" + b"<p>edge compresses text the origin left plain</p>" * 200 + b"</body></html>"
 
@@ -78,3 +80,37 @@ def test_off_by_default(gateway_factory: GatewayFactory, threaded_origin: Any) -
     gateway = gateway_factory.start([{"hosts": ["localhost"], "origins": [origin.url]}])
     r = gateway.request("GET", "/page", headers={"Accept-Encoding": "gzip"})
     assert r.header("content-encoding") is None and r.body == PAGE
+
+
+@pytest.mark.parametrize(
+    ("lines", "coding"),
+    [
+        (["gzip"], "gzip"),
+        (["gzip", "gzip;q=0"], None),  # a second line refusing what the first accepted: refused
+        (["gzip;q=0", "gzip"], None),
+        (["gzip;q=abc", "*"], None),  # an invalid q refuses gzip, which `*` then does not cover
+        (["  GZIP ; Q=0.5 ", "identity;q=0.4"], "gzip"),  # padded, upper case, split over lines
+        (["gzip;q=0.5", "identity"], None),
+    ],
+)
+def test_a_proxied_page_and_a_static_file_read_accept_encoding_alike(
+    gateway_factory: GatewayFactory, threaded_origin: Any, lines: list[str], coding: str | None
+) -> None:
+    """Compression of an origin's page and the choice of a precompressed static file are one reading of
+    Accept-Encoding, whatever lines the client splits it over (gzip only: brotli is optional here)."""
+    origin = threaded_origin(html_origin)
+    site = {"hosts": ["localhost"], "origins": [origin.url], "compress": True, "static": {'"/assets/"': "static"}}
+    gateway = gateway_factory.prepare([site])
+    static = gateway.folder / "static"
+    static.mkdir()
+    (static / "page.html").write_bytes(PAGE)
+    (static / "page.html.gz").write_bytes(gzip.compress(PAGE))
+    gateway.start()
+    headers = [("Accept-Encoding", line) for line in lines]
+    with gateway.connection() as conn:
+        proxied = send(conn, "GET", "/page", headers=headers)
+        stored = send(conn, "GET", "/assets/page.html", headers=headers)
+    assert proxied.status == stored.status == 200
+    assert proxied.header("content-encoding") == stored.header("content-encoding") == coding
+    for answer in (proxied, stored):
+        assert (gzip.decompress(answer.body) if coding else answer.body) == PAGE
